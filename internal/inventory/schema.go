@@ -66,13 +66,15 @@ func (e *UnknownAttrError) Error() string {
 	return fmt.Sprintf("'%s' is not a valid attribute name for an object type of '%s'.", e.Attr, e.Type)
 }
 
-// keyAttr is each type's objkey: the attribute that holds the object name.
+// keyAttrs is each type's objkey: the attribute that holds the object name.
+// The site object has none: its name is always clustersite and its objkey in
+// xCAT (master) is an ordinary site attribute.
 var keyAttrs = map[Type]string{
 	Node: "node", Group: "groupname", OSImage: "imagename", Network: "netname",
-	Site: "master", Policy: "priority", BootTarget: "bprofile",
+	Policy: "priority", BootTarget: "bprofile",
 }
 
-// KeyAttr returns the type's key attribute (xCAT's objkey).
+// KeyAttr returns the type's key attribute (xCAT's objkey), "" for site.
 func KeyAttr(t Type) string { return keyAttrs[t] }
 
 // nicAttrs are stored as "nic!value,nic!value" and written one line per nic.

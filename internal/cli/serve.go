@@ -1,0 +1,71 @@
+package cli
+
+import (
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"drover.dev/drover/internal/daemon"
+)
+
+func newServeCmd(env Env) *cobra.Command {
+	cfg := daemon.Config{Version: version}
+	var logFormat, logLevel string
+	var noConfig bool
+	cmd := &cobra.Command{
+		Use:   "serve --data DIR [--listen ADDR] [--db postgres://...]",
+		Short: "Run the drover server",
+		Long: `serve runs the drover server: the REST API (/v1, /healthz, /readyz, /metrics,
+/v1/openapi.json) over the inventory in DIR (embedded SQLite) or in PostgreSQL.
+
+On first start it creates an admin API token, writes it to DIR/admin.token
+(mode 0600) and, unless --no-client-config, writes the CLI config file
+(~/.config/drover/config) with the URL and token if none exists. There is no
+default password. If the database is empty and DIR/restore/ holds a dump, the
+dump is restored once.`,
+		Example: `  drover serve --data ./drover-data
+  drover serve --data /var/lib/drover --listen 0.0.0.0:8780 --db postgres://drover@db/drover`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			var level slog.Level
+			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+				return fmt.Errorf("--log-level: %w", err)
+			}
+			opts := &slog.HandlerOptions{Level: level}
+			switch strings.ToLower(logFormat) {
+			case "json":
+				cfg.Log = slog.New(slog.NewJSONHandler(env.Stderr, opts))
+			case "text":
+				cfg.Log = slog.New(slog.NewTextHandler(env.Stderr, opts))
+			default:
+				return fmt.Errorf("--log-format %q: want json or text", logFormat)
+			}
+			cfg.FirstStart = func(url, token, tokenFile string) {
+				fmt.Fprintf(env.Stderr, "drover: first start: the admin API token is in %s\n", tokenFile)
+				if noConfig {
+					return
+				}
+				path := ConfigPath(env.Getenv)
+				wrote, err := WriteClientConfig(path, url, token)
+				switch {
+				case err != nil:
+					fmt.Fprintf(env.Stderr, "drover: could not write the client config %s: %v\n", path, err)
+				case wrote:
+					fmt.Fprintf(env.Stderr, "drover: wrote the client config %s (url and admin token)\n", path)
+				}
+			}
+			return daemon.Run(cmd.Context(), cfg)
+		},
+	}
+	f := cmd.Flags()
+	f.StringVar(&cfg.DataDir, "data", "./drover-data", "data directory (database, tokens, restore/)")
+	f.StringVar(&cfg.Listen, "listen", "127.0.0.1:8780", "API listen address")
+	f.StringVar(&cfg.DSN, "db", "", "database: empty for SQLite in the data directory, or postgres://...")
+	f.Int64Var(&cfg.MaxBodyBytes, "max-body", 64<<20, "largest API request body in bytes (larger get 413)")
+	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
+	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
+	f.BoolVar(&noConfig, "no-client-config", false, "do not write the CLI config file on first start")
+	return cmd
+}

@@ -1,0 +1,128 @@
+package cli
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"drover.dev/drover/internal/api"
+)
+
+var xcatShort = map[string]string{
+	"lsdef":      "List object definitions (xCAT lsdef)",
+	"mkdef":      "Create object definitions (xCAT mkdef)",
+	"chdef":      "Change object definitions (xCAT chdef)",
+	"rmdef":      "Remove object definitions (xCAT rmdef)",
+	"nodels":     "List nodes and their attributes (xCAT nodels)",
+	"tabdump":    "Print an xCAT table as CSV (xCAT tabdump)",
+	"gettab":     "Look up table values by key (xCAT gettab)",
+	"chtab":      "Change table rows (xCAT chtab)",
+	"nodeadd":    "Add nodes (xCAT nodeadd)",
+	"noderm":     "Remove nodes (xCAT noderm)",
+	"tabprune":   "Delete table rows (xCAT tabprune)",
+	"tabrestore": "Replace a table from a CSV file (xCAT tabrestore)",
+}
+
+// newXCATCmd forwards one xCAT command to the server, the way xCAT's
+// clients send a command line to xcatd: flags are parsed by the server so
+// they, the messages and the exit codes are xCAT's. The client adds what
+// only it can read: standard input for -z and tabrestore, and the contents
+// of ^file noderanges.
+func newXCATCmd(c *clientFactory, env Env, name string) *cobra.Command {
+	return &cobra.Command{
+		Use:                name + " [xCAT arguments]",
+		Short:              xcatShort[name],
+		Long:               xcatShort[name] + ".\n\nArguments are xCAT's; run `drover " + name + " -h` for the xCAT usage.\nSecret attribute values are masked unless DROVER_SHOW_SECRETS=1 is set.",
+		DisableFlagParsing: true,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			req, err := buildRunRequest(name, args, env)
+			if err != nil {
+				return err
+			}
+			cl, err := c.get()
+			if err != nil {
+				return err
+			}
+			resp, err := cl.Run(cmd.Context(), req)
+			if err != nil {
+				return err
+			}
+			io.WriteString(env.Stdout, resp.Stdout)
+			io.WriteString(env.Stderr, resp.Stderr)
+			if resp.ExitCode != 0 {
+				return &exitError{code: resp.ExitCode}
+			}
+			return nil
+		},
+	}
+}
+
+func buildRunRequest(name string, args []string, env Env) (api.RunRequest, error) {
+	req := api.RunRequest{Command: name, Args: slices.Clone(args), Files: map[string]string{}}
+	switch env.Getenv("DROVER_SHOW_SECRETS") {
+	case "1", "true", "yes":
+		req.ShowSecrets = true
+	}
+	readStdin := name == "tabrestore" && slices.Contains(args, "-")
+	if (name == "mkdef" || name == "chdef") && hasFlag(args, "-z", "--stanza") {
+		readStdin = true
+	}
+	if name == "tabrestore" {
+		// tabrestore FILE: the server gets the file name and its contents.
+		for i, a := range args {
+			if strings.HasPrefix(a, "-") {
+				continue
+			}
+			data, err := os.ReadFile(a)
+			if err != nil {
+				return req, err
+			}
+			req.Stdin = string(data)
+			req.Args[i] = filepath.Base(a)
+			break
+		}
+	}
+	if readStdin && env.Stdin != nil {
+		data, err := io.ReadAll(env.Stdin)
+		if err != nil {
+			return req, fmt.Errorf("reading standard input: %w", err)
+		}
+		req.Stdin = string(data)
+	}
+	// ^file noderanges: read the file here, send it keyed by absolute path.
+	for i, a := range req.Args {
+		for _, part := range strings.Split(a, ",") {
+			part = strings.TrimPrefix(part, "-")
+			if !strings.HasPrefix(part, "^") || len(part) < 2 {
+				continue
+			}
+			p := part[1:]
+			abs, err := filepath.Abs(p)
+			if err != nil {
+				continue
+			}
+			if data, err := os.ReadFile(abs); err == nil {
+				req.Files[abs] = string(data)
+				req.Args[i] = strings.Replace(req.Args[i], "^"+p, "^"+abs, 1)
+			}
+		}
+	}
+	return req, nil
+}
+
+func hasFlag(args []string, names ...string) bool {
+	for _, a := range args {
+		if a == "--" {
+			return false
+		}
+		if slices.Contains(names, a) {
+			return true
+		}
+	}
+	return false
+}

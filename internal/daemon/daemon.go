@@ -1,0 +1,206 @@
+// Package daemon is drover's composition root: it opens the store, creates
+// the first admin token, restores a dump on first start, wires the API server
+// and runs every service in one errgroup until the context ends.
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/sync/errgroup"
+
+	"drover.dev/drover/internal/apiserver"
+	"drover.dev/drover/internal/inventory"
+	"drover.dev/drover/internal/objfile"
+	"drover.dev/drover/internal/store"
+	"drover.dev/drover/internal/xcatcmd"
+)
+
+// Config holds what must exist before the database does. Everything else
+// (where to serve DHCP, TFTP, ...) is inventory data.
+type Config struct {
+	DataDir      string // database, admin token, restore/ (created 0700)
+	Listen       string // API address, e.g. 127.0.0.1:8780
+	DSN          string // "" = SQLite in DataDir; postgres://... for PostgreSQL
+	Version      string
+	MaxBodyBytes int64 // API request body limit; 0 = 64 MiB
+	Log          *slog.Logger
+
+	// FirstStart, if set, is called once when the server created its first
+	// admin token, with the API URL, the secret and the file holding it.
+	FirstStart func(url, token, tokenFile string)
+	// Listening, if set, is called with the API address once it accepts
+	// connections (tests listen on port 0).
+	Listening func(addr net.Addr)
+}
+
+// Validate checks the configuration and fills defaults.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return errors.New("no data directory: use --data DIR")
+	}
+	if c.Listen == "" {
+		c.Listen = "127.0.0.1:8780"
+	}
+	if _, _, err := net.SplitHostPort(c.Listen); err != nil {
+		return fmt.Errorf("listen address %q: %w", c.Listen, err)
+	}
+	if c.DSN != "" && !strings.HasPrefix(c.DSN, "postgres://") && !strings.HasPrefix(c.DSN, "postgresql://") &&
+		!strings.HasPrefix(c.DSN, "sqlite:") && !strings.HasPrefix(c.DSN, "file:") {
+		return fmt.Errorf("database %q: want postgres://..., postgresql://..., sqlite:PATH or file:PATH", c.DSN)
+	}
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = 64 << 20
+	}
+	if c.Log == nil {
+		c.Log = slog.New(slog.DiscardHandler)
+	}
+	return nil
+}
+
+// AdminTokenFile is the file, in the data directory, that holds the first
+// admin token's secret (mode 0600).
+const AdminTokenFile = "admin.token"
+
+// Run runs the server until ctx is done.
+func Run(ctx context.Context, cfg Config) error {
+	if err := cfg.Validate(); err != nil {
+		return err
+	}
+	log := cfg.Log
+	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	st, err := store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Log: log.With("svc", "store")})
+	if err != nil {
+		return fmt.Errorf("opening store: %w", err)
+	}
+	defer st.Close()
+	log.Info("store open", "backend", st.Backend(), "data", cfg.DataDir)
+
+	if err := restoreOnStart(ctx, st, cfg.DataDir, log); err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("API listener: %w", err)
+	}
+	url := "http://" + ln.Addr().String()
+	if err := firstToken(ctx, st, cfg, url, log); err != nil {
+		ln.Close()
+		return err
+	}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	schema := inventory.DefaultSchema()
+	api := &apiserver.Server{
+		Store:        st,
+		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema},
+		Schema:       schema,
+		Log:          log.With("svc", "api"),
+		Registry:     reg,
+		MaxBodyBytes: cfg.MaxBodyBytes,
+		Version:      cfg.Version,
+	}
+	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		log.Info("API listening", "url", url)
+		if cfg.Listening != nil {
+			cfg.Listening(ln.Addr())
+		}
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			return fmt.Errorf("API server: %w", err)
+		}
+		return nil
+	})
+	g.Go(func() error {
+		<-gctx.Done()
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		return srv.Shutdown(sctx)
+	})
+	return g.Wait()
+}
+
+// firstToken creates the admin token on first start and writes it to the
+// data directory; there is no default password.
+func firstToken(ctx context.Context, st *store.Store, cfg Config, url string, log *slog.Logger) error {
+	toks, err := st.ListTokens(ctx)
+	if err != nil {
+		return fmt.Errorf("listing tokens: %w", err)
+	}
+	if len(toks) > 0 {
+		return nil
+	}
+	secret, _, err := st.CreateToken(ctx, "admin", "admin")
+	if err != nil {
+		return fmt.Errorf("creating the admin token: %w", err)
+	}
+	path := filepath.Join(cfg.DataDir, AdminTokenFile)
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return fmt.Errorf("writing the admin token: %w", err)
+	}
+	log.Info("first start: created the admin API token", "file", path)
+	if cfg.FirstStart != nil {
+		cfg.FirstStart(url, secret, path)
+	}
+	return nil
+}
+
+// RestoreDir is the folder in the data directory that a server with an empty
+// database restores from, once.
+const RestoreDir = "restore"
+
+const metaRestored = "restored_from"
+
+func restoreOnStart(ctx context.Context, st *store.Store, dataDir string, log *slog.Logger) error {
+	dir := filepath.Join(dataDir, RestoreDir)
+	if _, err := os.Stat(dir); err != nil {
+		return nil
+	}
+	if done, ok, err := st.Meta(ctx, metaRestored); err != nil {
+		return err
+	} else if ok {
+		log.Debug("restore already done", "record", done)
+		return nil
+	}
+	if !st.Empty() {
+		log.Warn("restore/ folder ignored: the database is not empty", "dir", dir)
+		return nil
+	}
+	files, err := objfile.DumpFiles(dir)
+	if err != nil {
+		return fmt.Errorf("restore on start: %w", err)
+	}
+	objs, err := objfile.Load(files, nil, inventory.DefaultSchema())
+	if err != nil {
+		return fmt.Errorf("restore on start: %w", err)
+	}
+	changes := make([]inventory.Change, len(objs))
+	for i, o := range objs {
+		changes[i] = inventory.Change{Op: inventory.Create, Object: o}
+	}
+	if err := st.Apply(ctx, changes); err != nil {
+		return fmt.Errorf("restore on start: %w", err)
+	}
+	record := fmt.Sprintf("%s at %s (%d objects)", dir, time.Now().UTC().Format(time.RFC3339), len(objs))
+	if err := st.SetMeta(ctx, metaRestored, record); err != nil {
+		return err
+	}
+	log.Info("restored the inventory from a dump", "dir", dir, "objects", len(objs))
+	return nil
+}
