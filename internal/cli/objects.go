@@ -4,7 +4,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"sort"
 	"strings"
 	"text/tabwriter"
 
@@ -262,15 +261,14 @@ func newDeleteCmd(c *clientFactory, env Env) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "delete TYPE NAMES|NODERANGE | delete -f FILE|DIR",
 		Short: "Delete objects by name or by the files that define them",
+		Long: `delete removes objects. All the objects of one type are removed in one
+transaction (it runs rmdef on the server); with -f, one transaction per type.
+Deleting needs an admin token.`,
 		Example: `  drover delete node cn[05-08]
   drover delete group oldgroup
   drover delete -f retired.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			cl, err := c.get()
-			if err != nil {
-				return err
-			}
-			var targets []api.Object
+			byType := map[inventory.Type][]string{}
 			switch {
 			case len(files) > 0:
 				if len(args) > 0 {
@@ -280,26 +278,36 @@ func newDeleteCmd(c *clientFactory, env Env) *cobra.Command {
 				if err != nil {
 					return err
 				}
-				targets = toAPI(objs)
+				for _, o := range objs {
+					byType[o.Type] = append(byType[o.Type], o.Name)
+				}
 			case len(args) == 2:
 				t, err := parseTypeArg(args[0])
 				if err != nil {
 					return err
 				}
-				resolved := false
-				targets, err = cl.List(cmd.Context(), string(t), args[1], api.ListOptions{Resolved: &resolved})
-				if err != nil {
-					return err
-				}
+				byType[t] = []string{args[1]}
 			default:
 				return fmt.Errorf("usage: drover delete TYPE NAMES|NODERANGE, or drover delete -f FILE")
 			}
-			sort.SliceStable(targets, func(i, j int) bool { return targets[i].Type < targets[j].Type })
-			for _, o := range targets {
-				if err := cl.Delete(cmd.Context(), o.Type, o.Name); err != nil {
-					return fmt.Errorf("%s/%s: %w", kindLower(o.Type), o.Name, err)
+			cl, err := c.get()
+			if err != nil {
+				return err
+			}
+			for _, t := range inventory.Types() {
+				names := byType[t]
+				if len(names) == 0 {
+					continue
 				}
-				fmt.Fprintf(env.Stdout, "%s/%s deleted\n", kindLower(o.Type), o.Name)
+				resp, err := cl.Run(cmd.Context(), api.RunRequest{Command: "rmdef", Args: []string{"-t", string(t), "-o", strings.Join(names, ",")}})
+				if err != nil {
+					return err
+				}
+				io.WriteString(env.Stdout, resp.Stdout)
+				io.WriteString(env.Stderr, resp.Stderr)
+				if resp.ExitCode != 0 {
+					return &exitError{code: resp.ExitCode}
+				}
 			}
 			return nil
 		},

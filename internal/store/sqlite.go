@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
@@ -42,6 +44,9 @@ func sqliteDSN(path string) string {
 const sqliteTimeFormat = "2006-01-02T15:04:05.000000Z"
 
 func openSQLite(ctx context.Context, path string, log *slog.Logger) (*sqliteDB, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	db, err := sql.Open("sqlite", sqliteDSN(path))
 	if err != nil {
 		return nil, fmt.Errorf("store: open %s: %w", path, err)

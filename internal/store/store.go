@@ -17,7 +17,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"os"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -145,7 +144,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	rev, objs, err := s.db.load(ctx)
 	if err != nil {
 		s.db.close()
-		return nil, fmt.Errorf("load objects: %w", err)
+		return nil, fmt.Errorf("store: load objects: %w", err)
 	}
 	s.mem = newMemory()
 	s.mem.load(rev, objs)
@@ -175,9 +174,6 @@ func sqlitePath(cfg Config) (string, error) {
 		if cfg.DataDir == "" {
 			return "", errors.New("store: no data directory and no database DSN")
 		}
-		if err := os.MkdirAll(cfg.DataDir, 0o750); err != nil {
-			return "", fmt.Errorf("store: %w", err)
-		}
 		path = filepath.Join(cfg.DataDir, "drover.db")
 	case strings.HasPrefix(cfg.DSN, "sqlite:"):
 		path = strings.TrimPrefix(cfg.DSN, "sqlite:")
@@ -186,7 +182,7 @@ func sqlitePath(cfg Config) (string, error) {
 		// sets its own.
 		path, _, _ = strings.Cut(strings.TrimPrefix(cfg.DSN, "file:"), "?")
 	default:
-		return "", fmt.Errorf("store: unsupported database DSN (want postgres://, postgresql://, sqlite:PATH or file:PATH)")
+		return "", errors.New("store: unsupported database DSN (want postgres://, postgresql://, sqlite:PATH or file:PATH)")
 	}
 	if strings.HasPrefix(path, "///") {
 		path = path[2:]

@@ -112,6 +112,11 @@ func (r *Runner) chdef(ctx context.Context, c *call) int {
 	for _, ref := range order {
 		w := work[ref]
 		w.Attrs = storedAttrs(w.Type, w.Attrs)
+		if err := inventory.Validate(d.schema, w); err != nil {
+			d.errorf("%s", err)
+			failed = true
+			continue
+		}
 		changes = append(changes, inventory.Change{Op: inventory.Put, Object: *w})
 	}
 	if err := d.apply(changes); err != nil {

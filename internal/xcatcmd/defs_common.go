@@ -107,7 +107,9 @@ func (d *defCall) expand(rng string, verify bool) ([]string, error) {
 	if d.index == nil {
 		d.index = inventory.NewIndex(d.view, d.schema)
 	}
-	res, err := noderange.Expand(d.index, rng, noderange.Options{Verify: verify, ReadFile: readFileFrom(d.req.Files)})
+	res, err := noderange.Expand(d.index, rng, noderange.Options{
+		Verify: verify, ReadFile: readFileFrom(d.req.Files), Exclude: d.excludeNodes(),
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -308,8 +310,10 @@ func (d *defCall) processArgs() int {
 	case o.o != "":
 		d.fromOptO = true
 		switch {
-		case o.t == string(inventory.Site) && o.o != inventory.SiteName:
-			d.names = append(d.names, o.o, inventory.SiteName)
+		case o.t == string(inventory.Site):
+			// xCAT lists -o's name and clustersite; the site has one
+			// object whatever it is called.
+			d.names = append(d.names, inventory.SiteName)
 		case o.t == string(inventory.Node):
 			verify := d.cmd != "mkdef" && strings.HasPrefix(o.o, "/")
 			nodes, err := d.expand(o.o, verify)

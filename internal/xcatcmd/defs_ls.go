@@ -53,10 +53,6 @@ func (r *Runner) lsdef(ctx context.Context, c *call) int {
 		d.info("Could not find any objects to display.")
 		return d.rc(false)
 	}
-	shown := make(map[defRef]map[string]string, len(refs))
-	for _, ref := range refs {
-		shown[ref] = d.shown(ref.t, ref.name)
-	}
 
 	var data []string // lines printed at the end, as xCAT collects them
 	var stz bytes.Buffer
@@ -87,9 +83,13 @@ func (r *Runner) lsdef(ctx context.Context, c *call) int {
 			continue
 		}
 		attrList, stanzaAttrs := d.lsAttrs(t)
+		attrSet := make(map[string]bool, len(attrList))
+		for _, a := range attrList {
+			attrSet[a] = true
+		}
 		for _, name := range objs {
 			total++
-			attrs := shown[defRef{t, name}]
+			attrs := d.shown(t, name)
 			if len(d.where) > 0 && (attrs == nil || !d.whereMatch(attrs)) {
 				continue
 			}
@@ -117,7 +117,7 @@ func (r *Runner) lsdef(ctx context.Context, c *call) int {
 				case stanzaAttrs != nil:
 					opt.Attrs = stanzaAttrs
 				default:
-					obj.Attrs = onlyKeys(attrs, attrList)
+					obj.Attrs = onlyKeys(attrs, attrSet)
 				}
 				if t == inventory.Group && opt.Attrs == nil {
 					opt.Always = []string{"members"}
@@ -210,10 +210,10 @@ func (d *defCall) lsAttrs(t inventory.Type) (names, stanzaAttrs []string) {
 }
 
 // onlyKeys returns the entries of m whose keys are in keys.
-func onlyKeys(m map[string]string, keys []string) map[string]string {
+func onlyKeys(m map[string]string, keys map[string]bool) map[string]string {
 	out := make(map[string]string, len(m))
-	for _, k := range keys {
-		if v, ok := m[k]; ok {
+	for k, v := range m {
+		if keys[k] {
 			out[k] = v
 		}
 	}

@@ -177,15 +177,13 @@ func (d *defCall) mkCheck(obj *defObj, failed *bool) bool {
 		*failed = true
 		return false
 	}
-	if obj.t == inventory.Node || obj.t == inventory.Group || obj.t == inventory.Network {
-		check := inventory.Object{Type: obj.t, Name: name, Attrs: storedAttrs(obj.t, obj.attrs)}
-		if obj.t == inventory.Group && check.Attrs["grouptype"] == "" && o.d {
-			check.Attrs["grouptype"] = "dynamic"
-			check.Attrs["wherevals"] = strings.Join(o.w, "::")
-		}
-		if err := inventory.Validate(d.schema, &check); err != nil {
-			return fail("%s", err)
-		}
+	check := inventory.Object{Type: obj.t, Name: name, Attrs: storedAttrs(obj.t, obj.attrs)}
+	if obj.t == inventory.Group && check.Attrs["grouptype"] == "" && o.d {
+		check.Attrs["grouptype"] = "dynamic"
+		check.Attrs["wherevals"] = strings.Join(o.w, "::")
+	}
+	if err := inventory.Validate(d.schema, &check); err != nil {
+		return fail("%s", err)
 	}
 	return true
 }

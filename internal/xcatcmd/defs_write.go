@@ -72,7 +72,11 @@ func (d *defCall) fileObjects() (objs []*defObj, bad bool) {
 			bad = true
 			continue
 		}
-		obj := &defObj{t: t, name: s.Name, attrs: map[string]string{}}
+		name := s.Name
+		if t == inventory.Site {
+			name = inventory.SiteName // the one site object, whatever the stanza calls it
+		}
+		obj := &defObj{t: t, name: name, attrs: map[string]string{}}
 		for _, k := range sortedKeys(s.Attrs) {
 			if d.schema.ValidateAttr(t, k) != nil {
 				d.errorf("'%s' is not a valid attribute name for an object type of '%s'.", k, t)
