@@ -8,13 +8,17 @@ import (
 )
 
 // This file evaluates the parenthesised parts of xCAT's |pattern|replacement|
-// values. xCAT hands them to Perl (Safe->reval('use integer;' . $expr)); drover
-// implements the part of Perl that those values use: integer arithmetic
-// (+ - * / % and unary minus, with `use integer` semantics: truncating division,
-// wrapping 64-bit integers; ** as Perl computes it), capture variables ($1,
-// ${1}), number and string literals, barewords (strings, as Perl without `use strict`), the comma
-// operator, and the functions Table.pm shares into the compartment (mknum,
-// a2idx, a2zidx, dim2idx, skip, ipadd) plus sprintf, int and abs.
+// values. xCAT hands them to Perl (Safe->reval('use integer;' . $expr));
+// drover implements the part of Perl that such values use, checked against
+// perl 5.36 running Table.pm's code: + - * / % and unary minus with `use
+// integer` semantics (truncating division, wrapping 64-bit integers), **,
+// the repetition operator x, capture variables ($1, ${1}), numeric and
+// quoted string literals, barewords (strings, as without `use strict`),
+// lists (the comma operator; flattened into function arguments), and the
+// functions Table.pm shares into the compartment (mknum, a2idx, a2zidx,
+// dim2idx, skip, ipadd) plus sprintf, int and abs. Anything else is an
+// error, where Perl would mostly die too. perlval.go has Perl's value
+// semantics.
 
 // Limits that keep evaluation cheap for any input.
 const (

@@ -48,10 +48,11 @@ const (
 // Perl regular expressions are translated to Go's RE2 syntax (\Z, \h, \e);
 // what RE2 cannot express (backreferences, lookaround) is an error.
 //
-// The returned string is always the value drover uses: on an error wrapping
-// ErrRegex it is the raw value when the pattern cannot be used, or xCAT's
-// result when only a parenthesised part failed (that part evaluates to
-// empty, as in xCAT), so the error is for reporting.
+// The returned string is always the value drover uses, also with an error
+// (which wraps ErrRegex and is for reporting): the raw value when it cannot
+// be evaluated at all (a pattern RE2 cannot compile, a value beyond the size
+// limits), or xCAT's result when only a parenthesised part failed (that part
+// evaluates to empty, as in xCAT).
 func EvalRegex(node, value string) (string, error) {
 	return evalRegex(node, value, nil)
 }

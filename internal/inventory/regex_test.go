@@ -116,6 +116,7 @@ var regexCases = []regexCase{
 	{name: "sprintf negative star width", node: "n7", value: `|n(\d+)|(sprintf('%-*d.',-4,$1))|`, want: "7   ."},
 	{name: "sprintf unknown directive", node: "n7", value: `|n(\d+)|(sprintf('%z',$1))|`, want: "%z"},
 	{name: "sprintf percent width", node: "n7", value: `|n(\d+)|(sprintf('%5%'))|`, want: "    %"},
+	{name: "double-quoted interpolation", node: "n7", value: `|n(\d+)|("x$1y${1}z\$1")|`, want: "x7y7z$1"},
 	{name: "repetition", node: "n7", value: `|n(\d+)|($1 x 3)|`, want: "777"},
 	{name: "int of empty list", node: "n7", value: `|n(\d+)|(int(()))|`, want: "0"},
 	{name: "skip with NaN start", node: "n7", value: `|n(\d+)|(skip($1,'nan'))|`, want: "7"},

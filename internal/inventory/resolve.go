@@ -26,18 +26,27 @@ var nodeOnlyAttrs = func() map[string]bool {
 }()
 
 // inheritable reports whether a node may take attr from a group.
-func inheritable(attr string) bool { return !nodeOnlyAttrs[attr] && !groupOnlyAttrs[attr] }
+func inheritable(attr string) bool {
+	return !nodeOnlyAttrs[attr] && !groupOnlyAttrs[attr] && !isDirectAttr(attr)
+}
+
+// isDirectAttr reports whether attr is one of the passwd.* attributes, which
+// xCAT's getobjdefs reads from the ppcdirect table by their exact keys
+// (hcp=<node>, username=<user>): never inherited, never a regex.
+func isDirectAttr(attr string) bool { return strings.HasPrefix(attr, "passwd.") }
 
 // Resolve returns a node's attributes as xCAT shows them (Table.pm
 // getNodeAttribs): the node's own non-empty values win; every other
 // attribute comes from the first group, in the order of the node's groups
 // attribute, whose object has it (the nodelist attributes of NodeOnlyAttrs
-// are never inherited; groups that have no object are skipped). Attributes
+// and the passwd.* attributes are never inherited; groups that have no
+// object are skipped). Attributes
 // named in the site object's hierarchicalattrs ("attr[:delimiter],...")
 // are instead the node's and all its groups' values joined with the
 // delimiter (default ","), duplicates removed. Every value is then passed
 // through EvalRegex for the node name (nic* attributes also per interface,
-// as lsdef does), and a result that is empty counts as unset. A pattern that
+// as lsdef does; passwd.* values stay raw), and a result that is empty
+// counts as unset. A pattern that
 // cannot be evaluated leaves the raw value.
 //
 // Group objects are never resolved: for any other object type Resolve
@@ -240,7 +249,7 @@ func hierarchicalValue(node *Object, groups []*Object, attr, delim string) (stri
 // /^$/) means unset.
 func (r *resolver) eval(node, attr, raw string) string {
 	val := raw
-	if isRegexValue(raw) {
+	if isRegexValue(raw) && !isDirectAttr(attr) {
 		val, _ = evalRegex(node, raw, r.re)
 	}
 	if IsNicAttr(attr) && strings.Contains(val, "!") {

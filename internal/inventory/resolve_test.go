@@ -202,6 +202,16 @@ func TestResolve(t *testing.T) {
 			want: Resolved{"groups": "a", "mgt": "ipmi"},
 		},
 		{
+			// getobjdefs reads ppcdirect rows by hcp=<node> and username=<user>
+			name: "passwd attributes are neither inherited nor evaluated",
+			objs: []Object{
+				group("a", map[string]string{"passwd.HMC": "abc123", "passwd.admin": "x"}),
+				node("n1", map[string]string{"groups": "a", "passwd.admin": "/\\z/-pw/"}),
+			},
+			node: "n1",
+			want: Resolved{"groups": "a", "passwd.admin": "/\\z/-pw/"},
+		},
+		{
 			name: "hierarchicalattrs concatenate without duplicates",
 			objs: []Object{
 				site(map[string]string{"hierarchicalattrs": "postscripts, postbootscripts:;"}),

@@ -141,6 +141,26 @@ func loadSchema() (*Schema, error) {
 			s.byName[t][d.Name] = append(s.byName[t][d.Name], d)
 		}
 	}
+	extra, err := schemaFS.ReadFile("schema/drover-extra-attrs.txt")
+	if err != nil {
+		return nil, err
+	}
+	for _, line := range strings.Split(string(extra), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.SplitN(line, "\t", 4)
+		if len(f) != 4 {
+			return nil, fmt.Errorf("drover-extra-attrs.txt: bad line %q", line)
+		}
+		t := Type(f[0])
+		d := AttrDef{Name: f[1], Description: f[3]}
+		d.Table, d.Column, _ = strings.Cut(f[2], ".")
+		if _, dup := s.byName[t][d.Name]; !dup {
+			s.attrs[t] = append(s.attrs[t], d)
+		}
+		s.byName[t][d.Name] = append(s.byName[t][d.Name], d)
+	}
 	data, err := schemaFS.ReadFile("schema/tables.txt")
 	if err != nil {
 		return nil, err

@@ -121,6 +121,26 @@ func TestIndexes(t *testing.T) {
 	})
 }
 
+func TestIndexHierarchicalAttrs(t *testing.T) {
+	// site.hierarchicalattrs changes how every node resolves: with mac
+	// joined by '|', a node also gets its groups' MACs.
+	forEachBackend(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		mustApply(t, s,
+			put(obj(inventory.Group, "g", "mac", "02:00:00:00:00:ff")),
+			put(obj(inventory.Node, "n1", "groups", "g", "mac", "02:00:00:00:00:01")),
+			put(obj(inventory.Node, "n2", "groups", "g", "mac", "02:00:00:00:00:02")),
+		)
+		checkLookups(t, s, lookups{mac: map[string]string{"02:00:00:00:00:01": "n1", "02:00:00:00:00:ff": ""}})
+		mustApply(t, s, put(obj(inventory.Site, inventory.SiteName, "hierarchicalattrs", "mac:|")), del(inventory.Node, "n2"))
+		checkLookups(t, s, lookups{mac: map[string]string{
+			"02:00:00:00:00:01": "n1", "02:00:00:00:00:ff": "n1", "02:00:00:00:00:02": "",
+		}})
+		mustApply(t, s, put(obj(inventory.Site, inventory.SiteName, "domain", "example.com")))
+		checkLookups(t, s, lookups{mac: map[string]string{"02:00:00:00:00:01": "n1", "02:00:00:00:00:ff": ""}})
+	})
+}
+
 func TestIndexMatchesResolve(t *testing.T) {
 	// After a random mix of changes, the incremental indexes equal indexes
 	// built from scratch.

@@ -131,12 +131,11 @@ func (m *memory) apply(rev int64, batch []memChange) []Event {
 			siteTouched = true
 		}
 	}
-	if siteTouched && m.siteHierattrs() != m.hierattrs {
-		m.reindexAll()
-		return events
-	}
 	for n := range reindex {
 		m.index(n)
+	}
+	if siteTouched && m.siteHierattrs() != m.hierattrs {
+		m.reindexAll()
 	}
 	return events
 }

@@ -545,7 +545,7 @@ func TestSQLitePath(t *testing.T) {
 }
 
 func TestOpenSQLiteDSN(t *testing.T) {
-	path := t.TempDir() + "/odd?name#1%.db"
+	path := t.TempDir() + "/new dir/odd?name#1%.db"
 	s := openT(t, Config{DSN: "sqlite:" + path})
 	if s.Backend() != BackendSQLite {
 		t.Errorf("Backend() = %q", s.Backend())

@@ -250,7 +250,7 @@ func (d *defCall) processArgs() int {
 
 	if (o.t == "" || o.t == "node") && d.cmd == "chdef" && (o.m || o.p) {
 		for _, k := range d.attrOrder {
-			if nicSuffixRE.MatchString(k) && strings.HasPrefix(k, "nic") {
+			if nicSuffixRE.MatchString(k) {
 				d.errorf("chdef does not support to change the nic related attributes with -m or -p flag.")
 				return defError
 			}
@@ -468,7 +468,7 @@ func (d *defCall) attrHelp() {
 // (attr=val is attr==val).
 type defWhere struct {
 	attr, op, val string
-	re           *regexp.Regexp
+	re            *regexp.Regexp
 }
 
 var (

@@ -24,7 +24,7 @@ func (o *defObj) ref() defRef { return defRef{o.t, o.name} }
 // attr=val operands (DBobjectdefs' %::CLIATTRS). Every invalid attribute is
 // reported, once per object as xCAT does, and makes bad true.
 func (d *defCall) cliObjects() (objs []*defObj, bad bool) {
-	if len(d.attrs) == 0 && d.opt.t != string(inventory.Group) {
+	if len(d.attrs) == 0 && d.opt.t != string(inventory.Group) || len(d.names) == 0 || len(d.types) == 0 {
 		return nil, false
 	}
 	t := d.types[0]
@@ -44,6 +44,9 @@ func (d *defCall) cliObjects() (objs []*defObj, bad bool) {
 				d.errorf("'%s' is not a valid attribute name for an object type of '%s'.", base, t)
 				d.errorf("Skipping to the next attribute.")
 				bad = true
+				continue
+			}
+			if d.maskedSecret(name, a, d.attrs[a]) {
 				continue
 			}
 			obj.attrs[a] = d.attrs[a]
@@ -83,11 +86,26 @@ func (d *defCall) fileObjects() (objs []*defObj, bad bool) {
 				bad = true
 				continue
 			}
+			if d.maskedSecret(name, k, s.Attrs[k]) {
+				continue
+			}
 			obj.attrs[k] = s.Attrs[k]
 		}
 		objs = append(objs, obj)
 	}
 	return objs, bad
+}
+
+// maskedSecret reports (with a warning) a secret attribute whose value is
+// the mask lsdef prints in place of secrets: a listing taken without the
+// secrets and fed back must not replace them with the mask. drover's
+// addition; xCAT has no masking.
+func (d *defCall) maskedSecret(name, attr, value string) bool {
+	if value != inventory.Masked || !inventory.IsSecret(attr) {
+		return false
+	}
+	d.warnf("The value of '%s' for '%s' is the mask %s of a listing without secrets; the attribute is left unchanged.", attr, name, inventory.Masked)
+	return true
 }
 
 // collapseNics turns nic<attr>.<nic>=value operands into the stored

@@ -3,6 +3,7 @@ package xcatcmd
 import (
 	"context"
 	"regexp"
+	"slices"
 	"strings"
 
 	"drover.dev/drover/internal/inventory"
@@ -230,7 +231,7 @@ func (d *defCall) nodelsColumns(args []string) (cols []*nodelsColumn, terse int,
 			continue
 		}
 		td, isTable := d.schema.Table(table)
-		if !isTable || !containsString(td.Columns, column) {
+		if !isTable || !slices.Contains(td.Columns, column) {
 			d.errorf("%s.%s not a valid table.column description", table, column)
 			continue
 		}
@@ -239,15 +240,6 @@ func (d *defCall) nodelsColumns(args []string) (cols []*nodelsColumn, terse int,
 		}
 	}
 	return cols, terse, true
-}
-
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // nodelsValue returns a node's value of a column, resolved through its
