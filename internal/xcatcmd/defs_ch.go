@@ -49,6 +49,7 @@ func (r *Runner) chdef(ctx context.Context, c *call) int {
 		withDomain, invalid []string
 		members             membership
 	)
+	d.notePending(append(file, cli...))
 	for _, obj := range append(file, cli...) {
 		if obj.t == inventory.Node && strings.Contains(obj.name, ".") {
 			withDomain = append(withDomain, obj.name)

@@ -71,6 +71,7 @@ func (r *Runner) mkdef(ctx context.Context, c *call) int {
 		return 1
 	}
 
+	d.notePending(objs)
 	failed := false
 	var members membership
 	var written []*defObj

@@ -605,3 +605,18 @@ func TestDefUnknownAttr(t *testing.T) {
 		}
 	}
 }
+
+// TestDefOnlyIfSameInput: a node's only_if attributes (bmc needs mgt=ipmi)
+// may be satisfied by a group defined in the same stanza input.
+func TestDefOnlyIfSameInput(t *testing.T) {
+	m := inventory.NewMemory()
+	r := &Runner{Backend: m, Schema: inventory.DefaultSchema()}
+	in := "grp1:\n    objtype=group\n    mgt=ipmi\n\ncn1:\n    objtype=node\n    groups=grp1,all\n    bmc=10.0.0.1\n"
+	resp := r.Run(context.Background(), Request{Command: "mkdef", Args: []string{"-z"}, Stdin: in})
+	if resp.ExitCode != 0 {
+		t.Fatalf("mkdef -z: rc %d\n%s", resp.ExitCode, resp.Stderr)
+	}
+	if n, ok := m.Get(inventory.Node, "cn1"); !ok || n.Attrs["bmc"] != "10.0.0.1" {
+		t.Errorf("cn1 = %+v", n)
+	}
+}

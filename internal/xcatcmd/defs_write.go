@@ -20,6 +20,19 @@ type defObj struct {
 
 func (o *defObj) ref() defRef { return defRef{o.t, o.name} }
 
+// notePending records the groups among objs for onlyIfErrors.
+func (d *defCall) notePending(objs []*defObj) {
+	for _, o := range objs {
+		if o.t != inventory.Group {
+			continue
+		}
+		if d.pending == nil {
+			d.pending = map[string]map[string]string{}
+		}
+		d.pending[o.name] = o.attrs
+	}
+}
+
 // cliObjects builds the objects named on the command line with the
 // attr=val operands (DBobjectdefs' %::CLIATTRS). Every invalid attribute is
 // reported, once per object as xCAT does, and makes bad true.
@@ -195,6 +208,9 @@ func (d *defCall) onlyIfErrors(t inventory.Type, given, current map[string]strin
 	}
 	var groups []*inventory.Object
 	for _, g := range inventory.SplitList(given["groups"]) {
+		if attrs, ok := d.pending[g]; ok {
+			groups = append(groups, &inventory.Object{Type: inventory.Group, Name: g, Attrs: attrs})
+		}
 		if o, ok := d.view.Get(inventory.Group, g); ok {
 			groups = append(groups, o)
 		}
