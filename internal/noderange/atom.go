@@ -119,10 +119,10 @@ func (e *expander) bracket(out []string, start, inside, ending string, verify, g
 			b.WriteString(sub[i+1])
 		}
 	}
-	pieces := perlSplitPlain(b.String(), ',')
-	if err := e.reserve(len(pieces)); err != nil {
+	if err := e.reserve(1, b.Len()); err != nil {
 		return out, err
 	}
+	pieces := perlSplitPlain(b.String(), ',')
 	var err error
 	for _, piece := range pieces {
 		if !more {
@@ -161,7 +161,7 @@ func (e *expander) increment(out []string, atom string, verify, generic bool) ([
 	if pref == "" && suf == "" {
 		pref, suf = e.prefix, e.suffix
 	}
-	err = e.perlRange(startnum, endnum, func(v string) error {
+	err = e.perlRange(startnum, endnum, len(pref)+len(suf), func(v string) error {
 		var err error
 		out, err = e.expandatom(out, pref+v+suf, verify, generic)
 		return err
@@ -206,7 +206,7 @@ func (e *expander) dashRange(out []string, atom string, verify, generic bool) ([
 			if suffix != strings.Join(ra[idx+1:], "") {
 				return e.unknown(out, atom, verify), nil
 			}
-			err := e.perlRange(l, r, func(v string) error {
+			err := e.perlRange(l, r, len(prefix)+len(suffix), func(v string) error {
 				var err error
 				out, err = e.expandatom(out, prefix+v+suffix, verify, generic)
 				return err
@@ -220,14 +220,15 @@ func (e *expander) dashRange(out []string, atom string, verify, generic bool) ([
 }
 
 // perlRange calls emit for every element of Perl's "$l".."$r" (l a non-empty digit string,
-// r an integer string), after reserving the count against the limit.
-func (e *expander) perlRange(l, r string, emit func(string) error) error {
+// r an integer string), after reserving the names (affix bytes besides the number) against
+// the limits.
+func (e *expander) perlRange(l, r string, affix int, emit func(string) error) error {
 	if len(l) > 1 && l[0] == '0' {
 		n, err := magicCount(l, r)
 		if err != nil {
 			return err
 		}
-		if err := e.reserve(n); err != nil {
+		if err := e.reserve(n, affix+len(r)); err != nil {
 			return err
 		}
 		sv := []byte(l)
@@ -243,7 +244,7 @@ func (e *expander) perlRange(l, r string, emit func(string) error) error {
 	if err != nil {
 		return err
 	}
-	if err := e.reserve(n); err != nil {
+	if err := e.reserve(n, affix+len(r)); err != nil {
 		return err
 	}
 	var buf [20]byte

@@ -136,6 +136,7 @@ type expander struct {
 	prefix, suffix string
 	limit          int
 	generated      int
+	bytes          int // bytes of generated names and bracket expansions
 	depth          int // nested noderange calls
 	atomDepth      int // nested expandatom calls
 	missing        []string
@@ -169,14 +170,26 @@ func (e *expander) allNodes() []string {
 	return e.all
 }
 
-// reserve accounts for n generated names.
-func (e *expander) reserve(n int) error {
+// reserve accounts for n generated names of about size bytes each. Besides the names, the
+// bytes are capped (bytesPerName per allowed name): a bracket whose text comes back in its
+// own expansion ("[1-2][1-2]1[1-2]") grows without end in xCAT.
+func (e *expander) reserve(n, size int) error {
 	if n < 0 || n > e.limit-e.generated {
 		return ErrTooLarge
 	}
+	if size < 1 {
+		size = 1
+	}
+	if n > 0 && size > (e.limit*bytesPerName-e.bytes)/n {
+		return ErrTooLarge
+	}
 	e.generated += n
+	e.bytes += n * size
 	return nil
 }
+
+// bytesPerName is the average name size the byte cap allows for.
+const bytesPerName = 32
 
 func (e *expander) compile(expr, display string) (*regexp.Regexp, error) {
 	if re, ok := e.regexes[expr]; ok {

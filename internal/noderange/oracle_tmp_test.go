@@ -5,13 +5,11 @@ package noderange_test
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"os/exec"
-	"regexp"
+		"regexp"
 	"slices"
 	"strings"
 	"testing"
@@ -134,14 +132,11 @@ func TestOracleTmp(t *testing.T) {
 		os.WriteFile("/tmp/nroracle/inputs.txt", []byte(strings.Join(inputs, "\n")+"\n"), 0o644)
 		return
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "perl", "/tmp/nroracle/harness.pl")
-	cmd.Stdin = strings.NewReader(strings.Join(inputs, "\n") + "\n")
-	out, err := cmd.Output()
+	out, err := os.ReadFile("/tmp/nroracle/perl_out.txt")
 	if err != nil {
 		t.Fatal(err)
 	}
+	_ = time.Now
 	sc := bufio.NewScanner(strings.NewReader(string(out)))
 	sc.Buffer(nil, 1<<26)
 	diffs := 0
@@ -155,6 +150,15 @@ func TestOracleTmp(t *testing.T) {
 			got = "ERR\t" + err.Error()
 		} else {
 			got = "OK\t" + strings.Join(res.Nodes, "\x1f") + "\t" + strings.Join(res.Missing, "\x1f")
+		}
+		if want == "ERR\tTIMEOUT" {
+			if err == nil || !strings.Contains(err.Error(), "too large") && !strings.Contains(err.Error(), "hung") {
+				fmt.Printf("TIMEOUT-CASE %q go: %q\n", in, got[:min(len(got), 200)])
+			}
+			continue
+		}
+		if got != want && os.Getenv("NR_NOPLUS") != "" && strings.Contains(in, "+") {
+			continue
 		}
 		if got != want {
 			diffs++

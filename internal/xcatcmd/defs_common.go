@@ -53,9 +53,9 @@ type defCall struct {
 	where     map[string]defWhere
 	// pending holds the group objects this command defines, so only_if
 	// checks of nodes in the same input see their groups' values.
-	pending map[string]map[string]string
-	attrList  []string            // -i, nic suffixes removed
-	nicNames  map[string][]string // -i nicips.eth0: nicips -> eth0
+	pending  map[string]map[string]string
+	attrList []string            // -i, nic suffixes removed
+	nicNames map[string][]string // -i nicips.eth0: nicips -> eth0
 
 	fromArgs, fromOptO, fromOptT, fromOptA, fromNR bool
 
