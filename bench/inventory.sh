@@ -36,6 +36,7 @@ t0=$(now)
 "$work/drover" mkdef -z <"$work/inv.stanza" >"$work/mkdef.out" 2>"$work/mkdef.err" || { tail -5 "$work/mkdef.err"; exit 1; }
 t1=$(now)
 echo "stanza import (mkdef -z):      $(secs "$t0" "$t1") s   ($(tail -1 "$work/mkdef.out"))"
+sleep 1 # the server returns a bulk request's garbage to the OS right after it
 echo "server RSS loaded:             $(rss)"
 
 t0=$(now)
@@ -47,8 +48,17 @@ t0=$(now)
 n=$("$work/drover" nodels "cn[000001-$(printf '%06d' "$N")]" | wc -l)
 t1=$(now)
 echo "nodels cn[000001-$(printf '%06d' "$N")]:    $(secs "$t0" "$t1") s   ($n nodes, CLI+API+printing)"
+sleep 1
 echo "server RSS after export:       $(rss)"
 
+kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
+t0=$(now)
+"$work/drover" serve --data "$work/data" --listen "127.0.0.1:$port" --no-client-config --log-level warn 2>>"$work/server.log" &
+pid=$!
+until curl -sf "http://127.0.0.1:$port/readyz" >/dev/null 2>&1; do sleep 0.05; done
+t1=$(now)
+echo "restart to ready (load+index): $(secs "$t0" "$t1") s"
+echo "server RSS after restart:      $(rss)"
 kill "$pid"; wait "$pid" 2>/dev/null || true; pid=
 
 echo

@@ -114,7 +114,7 @@ func Run(ctx context.Context, cfg Config) error {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Version:      cfg.Version,
 	}
-	srv := &http.Server{Handler: api.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: newMemoryReleaser(api.Handler()), ReadHeaderTimeout: 10 * time.Second}
 
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {

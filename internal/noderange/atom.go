@@ -1,6 +1,7 @@
 package noderange
 
 import (
+	"regexp"
 	"strings"
 )
 
@@ -54,11 +55,15 @@ func (e *expander) expandatom(out []string, atom string, verify, generic bool) (
 		if !verify || generic {
 			return append(out, atom), nil
 		}
+		all := e.allNodes()
+		if len(all) == 0 {
+			return out, nil // xCAT compiles the expression only when matching a node
+		}
 		re, err := e.compile("^"+atom[1:]+"$", atom)
 		if err != nil {
 			return out, err
 		}
-		for _, n := range e.allNodes() {
+		for _, n := range all {
 			if re.MatchString(n) {
 				out = append(out, n)
 			}
@@ -296,29 +301,40 @@ func (e *expander) selector(out []string, atom string) ([]string, error) {
 			return out, nil
 		}
 	}
-	var match func(string) bool
-	switch kind {
-	case equal:
-		match = func(v string) bool { return v == value }
-	case notEqual:
-		match = func(v string) bool { return v != value }
-	default:
+	if kind == regex || kind == notRegex {
 		value = strings.TrimPrefix(value, "/")
 		value = strings.TrimSuffix(value, "/")
-		re, err := e.compile(value, value)
-		if err != nil {
-			return out, err
-		}
-		want := kind == regex
-		match = func(v string) bool { return re.MatchString(v) == want }
 	}
 	base := len(out)
+	var re *regexp.Regexp
 	for _, n := range e.allNodes() {
 		v, ok := e.src.Attr(n, attr)
 		if !ok {
 			return out[:base], nil // not a selector attribute
 		}
-		if match(v) {
+		var match bool
+		switch kind {
+		case equal:
+			match = v == value
+		case notEqual:
+			match = v != value
+		default:
+			if re == nil {
+				// Compiled once the attribute is known to be valid, as in xCAT. An
+				// empty pattern is Perl's "last successful pattern", which here is
+				// expandatom's m/[=~]/.
+				expr := value
+				if expr == "" {
+					expr = "[=~]"
+				}
+				var err error
+				if re, err = e.compile(expr, value); err != nil {
+					return out[:base], err
+				}
+			}
+			match = re.MatchString(v) == (kind == regex)
+		}
+		if match {
 			out = append(out, n)
 		}
 	}
