@@ -172,13 +172,15 @@ func (r *resolver) all(node *Object) Resolved {
 			raw[attr] = val
 		}
 	}
-	out := make(Resolved, len(raw))
-	for k, val := range raw {
-		if val = r.eval(node.Name, k, val); val != "" {
-			out[k] = val
+	for k, val := range raw { // evaluated in place: one map per node
+		switch ev := r.eval(node.Name, k, val); {
+		case ev == "":
+			delete(raw, k)
+		case ev != val:
+			raw[k] = ev
 		}
 	}
-	return out
+	return Resolved(raw)
 }
 
 // attr resolves one attribute of node.

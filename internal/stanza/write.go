@@ -49,20 +49,43 @@ func Write(w io.Writer, objs []inventory.Object, opt WriteOptions) error {
 			return err
 		}
 	}
-	bw := bufio.NewWriter(w)
+	bw := bufio.NewWriterSize(w, 64<<10)
 	bw.WriteString(Header + "\n")
+	var names []string // reused across objects
 	for i := range objs {
-		o := &objs[i]
-		bw.WriteString("\n" + o.Name + ":\n")
-		bw.WriteString("    objtype=" + string(o.Type) + "\n")
-		for _, l := range attrLines(o, opt) {
-			bw.WriteString("    " + l + "\n")
-		}
+		names = writeObject(bw, &objs[i], opt, names)
 	}
 	if err := bw.Flush(); err != nil {
 		return fmt.Errorf("stanza: %w", err)
 	}
 	return nil
+}
+
+// textWriter is what the writer needs: bufio.Writer, strings.Builder and
+// bytes.Buffer have it.
+type textWriter interface {
+	WriteString(string) (int, error)
+	WriteByte(byte) error
+}
+
+// WriteObject writes one object as Write does, without the header line: an
+// empty line, "name:", "    objtype=type" and the attribute lines. Callers
+// that print objects one by one (lsdef) use it after writing Header.
+func WriteObject(w textWriter, o *inventory.Object, opt WriteOptions) error {
+	if err := checkWritable(o); err != nil {
+		return err
+	}
+	writeObject(w, o, opt, nil)
+	return nil
+}
+
+func writeObject(w textWriter, o *inventory.Object, opt WriteOptions, names []string) []string {
+	w.WriteString("\n")
+	w.WriteString(o.Name)
+	w.WriteString(":\n    objtype=")
+	w.WriteString(string(o.Type))
+	w.WriteByte('\n')
+	return writeAttrs(w, o, opt, names)
 }
 
 func checkWritable(o *inventory.Object) error {
@@ -101,37 +124,43 @@ func quoteValue(v string) string {
 	return v
 }
 
-// attrLines returns the attribute lines of o (without indentation).
-func attrLines(o *inventory.Object, opt WriteOptions) []string {
+// writeAttrs writes the attribute lines of o, each indented by four spaces.
+func writeAttrs(bw textWriter, o *inventory.Object, opt WriteOptions, names []string) []string {
 	nics := o.Type == inventory.Node || o.Type == inventory.Group
-	var names []string
-	var show map[string]bool // attributes printed even when empty
-	nicFilter := map[string][]string{}
+	var nicFilter map[string][]string
+	names = names[:0]
 	if opt.Attrs != nil {
-		show = map[string]bool{}
 		for _, a := range opt.Attrs {
 			if base, nic, ok := strings.Cut(a, "."); ok && nic != "" && nics && inventory.IsNicAttr(base) {
 				a = base
+				if nicFilter == nil {
+					nicFilter = map[string][]string{}
+				}
 				nicFilter[base] = append(nicFilter[base], nic)
 			}
-			show[a] = true
+			names = append(names, a)
 		}
 	} else {
-		show = make(map[string]bool, len(opt.Always))
-		for _, a := range opt.Always {
-			show[a] = true
-		}
 		for k, v := range o.Attrs {
 			if v != "" {
-				show[k] = true
+				names = append(names, k)
+			}
+		}
+		for _, a := range opt.Always {
+			if o.Attrs[a] == "" {
+				names = append(names, a)
 			}
 		}
 	}
-	for k := range show {
-		names = append(names, k)
-	}
 	slices.Sort(names)
-	var out []string
+	names = slices.Compact(names)
+	line := func(k, v string) {
+		bw.WriteString("    ")
+		bw.WriteString(k)
+		bw.WriteByte('=')
+		bw.WriteString(quoteValue(v))
+		bw.WriteByte('\n')
+	}
 	for _, k := range names {
 		if k == "objtype" {
 			continue
@@ -142,11 +171,11 @@ func attrLines(o *inventory.Object, opt WriteOptions) []string {
 				if f := nicFilter[k]; len(f) > 0 && !slices.Contains(f, e.nic) {
 					continue
 				}
-				out = append(out, k+"."+e.nic+"="+quoteValue(e.val))
+				line(k+"."+e.nic, e.val)
 			}
 			continue
 		}
-		out = append(out, k+"="+quoteValue(v))
+		line(k, v)
 	}
-	return out
+	return names
 }

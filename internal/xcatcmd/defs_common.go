@@ -632,12 +632,8 @@ func (d *defCall) shown(t inventory.Type, name string) map[string]string {
 		if d.index == nil {
 			d.index = inventory.NewIndex(d.view, d.schema)
 		}
-		res, _ := d.index.Resolve(name)
-		for k, v := range res {
-			if v != "" {
-				out[k] = v
-			}
-		}
+		res, _ := d.index.Resolve(name) // a fresh map without empty values
+		out = res
 	case ok:
 		for k, v := range o.Attrs {
 			if v != "" {

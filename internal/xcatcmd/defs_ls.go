@@ -123,15 +123,13 @@ func (r *Runner) lsdef(ctx context.Context, c *call) int {
 					opt.Always = []string{"members"}
 				}
 				stz.Reset()
-				if err := stanza.Write(&stz, []inventory.Object{obj}, opt); err != nil {
+				if err := stanza.WriteObject(&stz, &obj, opt); err != nil {
 					d.errorf("%s", err)
 					continue
 				}
-				lines := strings.Split(strings.TrimSuffix(stz.String(), "\n"), "\n")
-				// Drop the header line; the empty line before the object
-				// joins the object line as in xCAT's "\n$obj:".
-				data = append(data, "\n"+lines[2])
-				data = append(data, lines[3:]...)
+				// One chunk per object: "\nname:\n    objtype=...\n    a=b"
+				// (the empty line before the object as in xCAT's "\n$obj:").
+				data = append(data, strings.TrimSuffix(stz.String(), "\n"))
 			case long:
 				if len(types) > 1 {
 					data = append(data, "Object name: "+name+"  ("+string(t)+")")
