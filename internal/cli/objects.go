@@ -171,14 +171,17 @@ var tableColumns = map[inventory.Type][2][]string{
 
 func newGetCmd(c *clientFactory, env Env) *cobra.Command {
 	var output string
-	var secrets, raw bool
+	var secrets, raw, resolvedFlag bool
 	cmd := &cobra.Command{
 		Use:   "get TYPE [NAMES|NODERANGE] [-o table|wide|yaml|json|stanza]",
 		Short: "List objects (kubectl style)",
 		Long: `get lists objects of one type. For nodes the second argument is an xCAT
 noderange (cn[01-10],-cn05, a group, /regex, ...); for other types a comma
 separated list of names. Node attributes are shown resolved through their
-groups unless --raw. Secret attributes are masked unless --show-secrets.
+groups in table, wide and stanza output (as lsdef does); yaml and json show
+the stored values, so the output can be re-applied (--resolved to change
+either default, --raw for own values everywhere). Secret attributes are
+masked unless --show-secrets.
 
 TYPE is node, group, osimage, network, site, policy or boottarget (kinds and
 plurals work too).`,
@@ -200,7 +203,10 @@ plurals work too).`,
 			if err != nil {
 				return err
 			}
-			resolved := !raw
+			resolved := !raw && output != "yaml" && output != "json"
+			if cmd.Flags().Changed("resolved") {
+				resolved = resolvedFlag
+			}
 			items, err := cl.List(cmd.Context(), string(t), rng, api.ListOptions{Resolved: &resolved, Secrets: secrets})
 			if err != nil {
 				return err
@@ -215,6 +221,7 @@ plurals work too).`,
 	cmd.Flags().StringVarP(&output, "output", "o", "table", "output format: table, wide, yaml, json or stanza")
 	cmd.Flags().BoolVar(&secrets, "show-secrets", false, "show secret attribute values (admin/operator tokens only)")
 	cmd.Flags().BoolVar(&raw, "raw", false, "show nodes' own attributes, without group inheritance")
+	cmd.Flags().BoolVar(&resolvedFlag, "resolved", false, "show node attributes resolved through groups (default for table, wide, stanza)")
 	return cmd
 }
 
