@@ -212,6 +212,25 @@ func splitIncrementFront(front string) (pref, num, dom string, ok bool) {
 	return "", "", "", false
 }
 
+// incrementLeftover is $3 after $atom =~ m/^(.*)([0-9]+)([^0-9\+]*)\+([0-9]+)/: the text
+// between the last digit and a "+" followed by a digit, for the last such "+" ("" when the
+// pattern does not match).
+func incrementLeftover(atom string) string {
+	for j := len(atom) - 2; j >= 0; j-- {
+		if atom[j] != '+' || !isDigit(atom[j+1]) {
+			continue
+		}
+		d := j - 1
+		for d >= 0 && !isDigit(atom[d]) && atom[d] != '+' {
+			d--
+		}
+		if d >= 0 && isDigit(atom[d]) {
+			return atom[d+1 : j]
+		}
+	}
+	return ""
+}
+
 // perlAddFormat is sprintf("%d", $startnum+$increment), zero-padded to the width of
 // startnum when shorter.
 func perlAddFormat(startnum, increment string) (string, error) {
@@ -393,5 +412,3 @@ func incDigits(b []byte) []byte {
 	}
 	return append([]byte{'1'}, b...)
 }
-
-func appendInt(dst []byte, v int64) []byte { return strconv.AppendInt(dst, v, 10) }
