@@ -47,7 +47,7 @@ if [ "$(id -u)" = 0 ]; then
 	fi
 	RUNAS=(runuser -u postgres --)
 fi
-as_owner() { "${RUNAS[@]}" "$@"; }
+as_owner() { (cd / && "${RUNAS[@]}" "$@"); }
 
 free_port() {
 	local p
