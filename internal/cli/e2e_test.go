@@ -144,6 +144,8 @@ func TestTourAndErrors(t *testing.T) {
 		{args: []string{"nodels", "cn05"}, code: 1, stderr: "Invalid nodes and/or groups in noderange: cn05"},
 		{args: []string{"get", "node", "compute"}, stdout: "cn04"},
 		{args: []string{"get", "widgets"}, code: 1, stderr: "Type 'widgets' is not a valid xCAT object type."},
+		{args: []string{"delete", "node", "cn03-cn04"}, stdout: "2 object definitions have been removed."},
+		{args: []string{"nodels", "compute"}, stdout: "cn01\ncn02\n"},
 		{args: []string{"lsdef", "compute"}, code: 1, noToken: true, stderr: "not authorized"},
 	}
 	for _, st := range steps {

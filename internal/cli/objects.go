@@ -306,14 +306,9 @@ Deleting needs an admin token.`,
 				if len(names) == 0 {
 					continue
 				}
-				resp, err := cl.Run(cmd.Context(), api.RunRequest{Command: "rmdef", Args: []string{"-t", string(t), "-o", strings.Join(names, ",")}})
-				if err != nil {
+				req := api.RunRequest{Command: "rmdef", Args: []string{"-t", string(t), "-o", strings.Join(names, ",")}}
+				if err := runRemote(cmd.Context(), cl, env, req); err != nil {
 					return err
-				}
-				io.WriteString(env.Stdout, resp.Stdout)
-				io.WriteString(env.Stderr, resp.Stderr)
-				if resp.ExitCode != 0 {
-					return &exitError{code: resp.ExitCode}
 				}
 			}
 			return nil

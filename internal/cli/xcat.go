@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"os"
@@ -48,18 +49,24 @@ func newXCATCmd(c *clientFactory, env Env, name string) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			resp, err := cl.Run(cmd.Context(), req)
-			if err != nil {
-				return err
-			}
-			io.WriteString(env.Stdout, resp.Stdout)
-			io.WriteString(env.Stderr, resp.Stderr)
-			if resp.ExitCode != 0 {
-				return &exitError{code: resp.ExitCode}
-			}
-			return nil
+			return runRemote(cmd.Context(), cl, env, req)
 		},
 	}
+}
+
+// runRemote runs an xCAT command on the server and prints what it printed;
+// a non-zero exit code comes back as an *exitError.
+func runRemote(ctx context.Context, cl *api.Client, env Env, req api.RunRequest) error {
+	resp, err := cl.Run(ctx, req)
+	if err != nil {
+		return err
+	}
+	io.WriteString(env.Stdout, resp.Stdout)
+	io.WriteString(env.Stderr, resp.Stderr)
+	if resp.ExitCode != 0 {
+		return &exitError{code: resp.ExitCode}
+	}
+	return nil
 }
 
 func buildRunRequest(name string, args []string, env Env) (api.RunRequest, error) {

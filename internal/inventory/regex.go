@@ -6,6 +6,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+
+	"drover.dev/drover/internal/balanced"
 )
 
 // Limits that keep EvalRegex cheap for any input (xCAT has none; real values
@@ -190,25 +192,11 @@ func easyPattern(node string) string {
 // the balanced (...) group there, the text after it and the skipped prefix.
 // A backslash escapes the next character inside the group.
 func extractBracketed(text string) (curr, next, prev string, ok bool) {
-	i := strings.IndexAny(text, "()")
-	if i < 0 || text[i] == ')' {
+	i, j, ok := balanced.Parens(text)
+	if !ok {
 		return "", "", "", false
 	}
-	depth := 0
-	for j := i; j < len(text); j++ {
-		switch text[j] {
-		case '\\':
-			j++
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return text[i : j+1], text[j+1:], text[:i], true
-			}
-		}
-	}
-	return "", "", "", false
+	return text[i : j+1], text[j+1:], text[:i], true
 }
 
 // compilePerl compiles a Perl regular expression with Go's regexp after

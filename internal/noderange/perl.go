@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strconv"
 	"strings"
+
+	"drover.dev/drover/internal/balanced"
 )
 
 // This file reproduces the Perl behaviour NodeRange.pm relies on: split with captured
@@ -16,25 +18,11 @@ import (
 // escapes the next character inside the group. ok is false when the first parenthesis is
 // ")" or the group is not closed.
 func extractParens(s string) (start, inner, rest string, ok bool) {
-	i := strings.IndexAny(s, "()")
-	if i < 0 || s[i] == ')' {
+	i, j, ok := balanced.Parens(s)
+	if !ok {
 		return "", "", "", false
 	}
-	depth := 0
-	for j := i; j < len(s); j++ {
-		switch s[j] {
-		case '\\':
-			j++
-		case '(':
-			depth++
-		case ')':
-			depth--
-			if depth == 0 {
-				return s[:i], s[i+1 : j], s[j+1:], true
-			}
-		}
-	}
-	return "", "", "", false
+	return s[:i], s[i+1 : j], s[j+1:], true
 }
 
 // splitCommas is split(/(,(?![^[]*?])(?![^\(]*?\)))/, $s): a comma separates unless the

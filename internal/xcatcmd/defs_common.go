@@ -786,3 +786,30 @@ func (d *defCall) apply(changes []inventory.Change) error {
 	}
 	return d.r.Backend.Apply(d.ctx, changes)
 }
+
+// targetRefs lists the objects a command names, without repeats: the names
+// from -o, a noderange or operands (sorted), then those found from -t alone
+// or -a.
+func (d *defCall) targetRefs() []defRef {
+	var refs []defRef
+	seen := map[defRef]bool{}
+	add := func(ref defRef) {
+		if !seen[ref] {
+			seen[ref] = true
+			refs = append(refs, ref)
+		}
+	}
+	if d.fromOptO || d.fromNR || d.fromArgs {
+		names := slices.Clone(d.names)
+		sort.Strings(names)
+		for _, n := range names {
+			add(defRef{d.types[0], n})
+		}
+	}
+	if d.fromOptT || d.fromOptA {
+		for _, ref := range d.listed {
+			add(ref)
+		}
+	}
+	return refs
+}

@@ -24,27 +24,7 @@ func (r *Runner) lsdef(ctx context.Context, c *call) int {
 		long = false
 	}
 
-	// The objects to show, with their type.
-	var refs []defRef
-	seen := map[defRef]bool{}
-	add := func(ref defRef) {
-		if !seen[ref] {
-			seen[ref] = true
-			refs = append(refs, ref)
-		}
-	}
-	if d.fromOptO || d.fromNR || d.fromArgs {
-		names := slices.Clone(d.names)
-		sort.Strings(names)
-		for _, n := range names {
-			add(defRef{d.types[0], n})
-		}
-	}
-	if d.fromOptT || d.fromOptA {
-		for _, ref := range d.listed {
-			add(ref)
-		}
-	}
+	refs := d.targetRefs() // the objects to show, with their type
 	types := d.types
 	if o.a {
 		types = inventory.Types()

@@ -2,8 +2,6 @@ package xcatcmd
 
 import (
 	"context"
-	"slices"
-	"sort"
 
 	"drover.dev/drover/internal/inventory"
 )
@@ -22,26 +20,7 @@ func (r *Runner) rmdef(ctx context.Context, c *call) int {
 		d.usage()
 		return 1
 	}
-	var refs []defRef
-	seen := map[defRef]bool{}
-	add := func(ref defRef) {
-		if !seen[ref] {
-			seen[ref] = true
-			refs = append(refs, ref)
-		}
-	}
-	if d.fromOptO || d.fromNR || d.fromArgs {
-		names := slices.Clone(d.names)
-		sort.Strings(names)
-		for _, n := range names {
-			add(defRef{d.types[0], n})
-		}
-	}
-	if d.fromOptT || d.fromOptA {
-		for _, ref := range d.listed {
-			add(ref)
-		}
-	}
+	refs := d.targetRefs()
 
 	var removed []defRef
 	var members membership
@@ -62,11 +41,13 @@ func (r *Runner) rmdef(ctx context.Context, c *call) int {
 		}
 	}
 	var changes []inventory.Change
+	gone := map[defRef]bool{}
 	for _, ref := range removed {
+		gone[ref] = true
 		changes = append(changes, inventory.Change{Op: inventory.Delete, Object: inventory.Object{Type: ref.t, Name: ref.name}})
 	}
 	for _, n := range members.nodes() {
-		if seen[defRef{inventory.Node, n}] {
+		if gone[defRef{inventory.Node, n}] {
 			continue // removed as well
 		}
 		node := d.own(inventory.Node, n)
