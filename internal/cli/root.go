@@ -44,7 +44,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		args = []string{"drover"}
 	}
 	rest := args[1:]
-	if name := filepath.Base(args[0]); xcatcmd.Known(name) || name == "nodeset" {
+	if name := filepath.Base(args[0]); xcatcmd.Known(name) {
 		rest = append([]string{name}, rest...)
 	}
 	root := newRoot(ctx, env)

@@ -27,6 +27,7 @@ var xcatShort = map[string]string{
 	"noderm":     "Remove nodes (xCAT noderm)",
 	"tabprune":   "Delete table rows (xCAT tabprune)",
 	"tabrestore": "Replace a table from a CSV file (xCAT tabrestore)",
+	"nodeset":    "Set the next network boot of nodes (xCAT nodeset)",
 }
 
 // newXCATCmd forwards one xCAT command to the server, the way xCAT's

@@ -1,6 +1,6 @@
 // Package xcatcmd carries out xCAT's object and table commands (lsdef, mkdef,
 // chdef, rmdef, nodels, tabdump, chtab, gettab, nodeadd, noderm, tabprune,
-// tabrestore) on drover's inventory, with xCAT's flags, messages and exit
+// tabrestore) and nodeset on drover's inventory, with xCAT's flags, messages and exit
 // codes. Like xcatd's plugins it runs on the server: the CLI sends the
 // command line and standard input through the API and prints the result.
 package xcatcmd
@@ -84,6 +84,7 @@ func commands() map[string]command {
 		"noderm":     {run: (*Runner).noderm},
 		"tabprune":   {run: (*Runner).tabprune},
 		"tabrestore": {run: (*Runner).tabrestore},
+		"nodeset":    {run: (*Runner).nodeset},
 	}
 }
 
