@@ -3,8 +3,6 @@ package xcatcmd
 import (
 	"context"
 	"errors"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,20 +12,6 @@ import (
 
 	"drover.dev/drover/internal/inventory"
 )
-
-// The -update flag rewrites the golden files; another test file of the
-// package may define it first.
-var _ = func() bool {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-	return true
-}()
-
-func defUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // defStep is one command of a test scenario.
 type defStep struct {
@@ -48,47 +32,6 @@ func defRun(b Backend, s defStep) Response {
 	return r.Run(context.Background(), Request{
 		Command: s.args[0], Args: s.args[1:], Stdin: s.stdin, ShowSecrets: s.secrets, Files: s.files,
 	})
-}
-
-// defTranscript renders a step and its result for a golden file.
-func defTranscript(s defStep, resp Response) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "$ %s\n", strings.Join(s.args, " "))
-	if s.stdin != "" {
-		fmt.Fprintf(&b, "--- stdin\n%s", s.stdin)
-		if !strings.HasSuffix(s.stdin, "\n") {
-			b.WriteString("\n")
-		}
-	}
-	if resp.Stdout != "" {
-		fmt.Fprintf(&b, "--- stdout\n%s", resp.Stdout)
-	}
-	if resp.Stderr != "" {
-		fmt.Fprintf(&b, "--- stderr\n%s", resp.Stderr)
-	}
-	fmt.Fprintf(&b, "--- rc %d\n\n", resp.ExitCode)
-	return b.String()
-}
-
-func defGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "defs", name+".golden")
-	if defUpdate() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }
 
 func defObject(t inventory.Type, name string, kv ...string) inventory.Object {
@@ -440,9 +383,9 @@ func TestDefGolden(t *testing.T) {
 			m := inventory.NewMemory(tt.inv...)
 			var b strings.Builder
 			for _, s := range tt.steps {
-				b.WriteString(defTranscript(s, defRun(m, s)))
+				b.WriteString(transcript(s.args, s.stdin, defRun(m, s)))
 			}
-			defGolden(t, tt.name, b.String())
+			checkGolden(t, "defs", tt.name, b.String())
 		})
 	}
 }

@@ -3,10 +3,7 @@ package xcatcmd
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,20 +11,6 @@ import (
 
 	"drover.dev/drover/internal/inventory"
 )
-
-// The -update flag rewrites the golden files. Another test file of the
-// package may already define it; then that definition is used.
-var _ = func() bool {
-	if flag.Lookup("update") == nil {
-		flag.Bool("update", false, "rewrite golden files")
-	}
-	return true
-}()
-
-func tabGoldenUpdate() bool {
-	f := flag.Lookup("update")
-	return f != nil && f.Value.String() == "true"
-}
 
 // countingBackend is an in-memory Backend that counts Apply calls and can
 // be told to fail them.
@@ -108,48 +91,6 @@ func cmdline(args ...string) tabStep { return tabStep{args: args} }
 func runTab(b Backend, s tabStep) Response {
 	r := &Runner{Backend: b, Schema: inventory.DefaultSchema()}
 	return r.Run(context.Background(), Request{Command: s.args[0], Args: s.args[1:], Stdin: s.stdin, ShowSecrets: s.showSecrets})
-}
-
-// transcript renders a command and its result for a golden file.
-func transcript(s tabStep, resp Response) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "$ %s\n", strings.Join(s.args, " "))
-	if s.stdin != "" {
-		fmt.Fprintf(&b, "--- stdin\n%s", s.stdin)
-		if !strings.HasSuffix(s.stdin, "\n") {
-			b.WriteString("\n")
-		}
-	}
-	if resp.Stdout != "" {
-		fmt.Fprintf(&b, "--- stdout\n%s", resp.Stdout)
-	}
-	if resp.Stderr != "" {
-		fmt.Fprintf(&b, "--- stderr\n%s", resp.Stderr)
-	}
-	fmt.Fprintf(&b, "--- rc %d\n\n", resp.ExitCode)
-	return b.String()
-}
-
-// checkGolden compares got with testdata/tab/name.golden.
-func checkGolden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", "tab", name+".golden")
-	if tabGoldenUpdate() {
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with -update to create it)", err)
-	}
-	if diff := cmp.Diff(string(want), got); diff != "" {
-		t.Errorf("%s mismatch (-want +got):\n%s", path, diff)
-	}
 }
 
 // TestTabGolden runs command sequences against the test inventory and
@@ -343,9 +284,9 @@ func TestTabGolden(t *testing.T) {
 				if n := b.applies - before; n > 1 {
 					t.Errorf("%v: %d Apply calls, want at most 1", s.args, n)
 				}
-				got.WriteString(transcript(s, resp))
+				got.WriteString(transcript(s.args, s.stdin, resp))
 			}
-			checkGolden(t, tt.name, got.String())
+			checkGolden(t, "tab", tt.name, got.String())
 		})
 	}
 }
