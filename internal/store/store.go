@@ -107,6 +107,8 @@ type database interface {
 	tokenByHash(ctx context.Context, hash string) (Token, error)
 	listTokens(ctx context.Context) ([]Token, error)
 	deleteToken(ctx context.Context, id string) (bool, error)
+	leaseDB
+	bootEventDB
 	close() error
 }
 

@@ -1,0 +1,324 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+)
+
+// ErrAddressInUse is wrapped by PutLease's error when another MAC holds an
+// active lease on the address.
+var ErrAddressInUse = errors.New("address in use")
+
+// Lease is a DHCP lease. Times are kept to the microsecond and read back in
+// UTC; an empty RelayInfo reads back as nil.
+type Lease struct {
+	// MAC is the client's hardware address, normalised aa:bb:cc:dd:ee:ff.
+	MAC     string
+	IP      netip.Addr
+	Node    string
+	Network string
+	Expires time.Time
+	// Updated is when the lease was written; PutLease compares other MACs'
+	// leases with it to decide whether they are still active.
+	Updated   time.Time
+	RelayInfo []byte
+}
+
+// Active reports whether l holds its address at t.
+func (l Lease) Active(t time.Time) bool { return l.IP.IsValid() && t.Before(l.Expires) }
+
+// leaseDB is what each backend provides for leases. Keys are normalised.
+type leaseDB interface {
+	putLease(ctx context.Context, l Lease) error
+	leaseBy(ctx context.Context, byIP bool, key string) (Lease, bool, error)
+	releaseLease(ctx context.Context, mac string) error
+	leases(ctx context.Context) ([]Lease, error)
+}
+
+// PutLease stores l as its MAC's only lease, replacing any previous one, in
+// one transaction. It fails with an error wrapping ErrAddressInUse if a
+// different MAC holds a lease on l.IP that is active at l.Updated (expires
+// after it); an expired lease of another MAC on l.IP is removed.
+func (s *Store) PutLease(ctx context.Context, l Lease) error {
+	l, err := normLease(l)
+	if err != nil {
+		return fmt.Errorf("put lease: %w", err)
+	}
+	if err := s.db.putLease(ctx, l); err != nil {
+		return fmt.Errorf("put lease %s %s: %w", l.MAC, l.IP, err)
+	}
+	return nil
+}
+
+func normLease(l Lease) (Lease, error) {
+	bits, ok := parseMAC(l.MAC)
+	if !ok {
+		return l, fmt.Errorf("bad MAC %q", l.MAC)
+	}
+	l.MAC = formatMAC(bits)
+	if !l.IP.IsValid() {
+		return l, fmt.Errorf("lease of %s without an address", l.MAC)
+	}
+	l.IP = l.IP.Unmap().WithZone("")
+	l.Expires = l.Expires.UTC().Truncate(time.Microsecond)
+	l.Updated = l.Updated.UTC().Truncate(time.Microsecond)
+	if len(l.RelayInfo) == 0 {
+		l.RelayInfo = nil
+	}
+	return l, nil
+}
+
+// LeaseByMAC returns mac's lease (active or not), or false.
+func (s *Store) LeaseByMAC(ctx context.Context, mac string) (Lease, bool, error) {
+	bits, ok := parseMAC(mac)
+	if !ok {
+		return Lease{}, false, nil
+	}
+	l, ok, err := s.db.leaseBy(ctx, false, formatMAC(bits))
+	if err != nil {
+		return Lease{}, false, fmt.Errorf("lease of %s: %w", mac, err)
+	}
+	return l, ok, nil
+}
+
+// LeaseByIP returns the lease (active or not) on ip, or false.
+func (s *Store) LeaseByIP(ctx context.Context, ip netip.Addr) (Lease, bool, error) {
+	if !ip.IsValid() {
+		return Lease{}, false, nil
+	}
+	l, ok, err := s.db.leaseBy(ctx, true, ip.Unmap().WithZone("").String())
+	if err != nil {
+		return Lease{}, false, fmt.Errorf("lease on %s: %w", ip, err)
+	}
+	return l, ok, nil
+}
+
+// ReleaseLease removes mac's lease; releasing a MAC without one does
+// nothing.
+func (s *Store) ReleaseLease(ctx context.Context, mac string) error {
+	bits, ok := parseMAC(mac)
+	if !ok {
+		return fmt.Errorf("release lease: bad MAC %q", mac)
+	}
+	if err := s.db.releaseLease(ctx, formatMAC(bits)); err != nil {
+		return fmt.Errorf("release lease of %s: %w", mac, err)
+	}
+	return nil
+}
+
+// Leases returns every stored lease (expired ones too) sorted by MAC, for
+// loading at start.
+func (s *Store) Leases(ctx context.Context) ([]Lease, error) {
+	ls, err := s.db.leases(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("list leases: %w", err)
+	}
+	return ls, nil
+}
+
+func inUseError(ip netip.Addr, mac string, expires time.Time) error {
+	return fmt.Errorf("%w: %s held by %s until %s", ErrAddressInUse, ip, mac, expires.UTC().Format(time.RFC3339))
+}
+
+// finishLease checks and completes a lease read from the database.
+func finishLease(l *Lease, ip string) error {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return fmt.Errorf("lease of %s: bad address %q: %w", l.MAC, ip, err)
+	}
+	l.IP = a
+	l.Expires, l.Updated = l.Expires.UTC(), l.Updated.UTC()
+	if len(l.RelayInfo) == 0 {
+		l.RelayInfo = nil
+	}
+	return nil
+}
+
+// SQLite.
+
+const sqliteLeaseCols = "mac, ip, node, network, expires, updated, relay_info"
+
+func (s *sqliteDB) putLease(ctx context.Context, l Lease) (err error) {
+	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer func() {
+		if err != nil {
+			tx.Rollback()
+		}
+	}()
+	ip := l.IP.String()
+	updated := l.Updated.Format(sqliteTimeFormat)
+	var other, expires string
+	err = tx.QueryRowContext(ctx, "SELECT mac, expires FROM leases WHERE ip = ? AND mac <> ?", ip, l.MAC).Scan(&other, &expires)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+	case err != nil:
+		return err
+	case expires > updated: // the format sorts in time order
+		t, _ := time.Parse(sqliteTimeFormat, expires)
+		return inUseError(l.IP, other, t)
+	default:
+		if _, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE ip = ? AND mac <> ?", ip, l.MAC); err != nil {
+			return err
+		}
+	}
+	_, err = tx.ExecContext(ctx, `INSERT INTO leases (`+sqliteLeaseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, node = excluded.node, network = excluded.network,
+			expires = excluded.expires, updated = excluded.updated, relay_info = excluded.relay_info`,
+		l.MAC, ip, l.Node, l.Network, l.Expires.Format(sqliteTimeFormat), updated, l.RelayInfo)
+	if err != nil {
+		return err
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func scanSQLiteLease(sc interface{ Scan(...any) error }) (Lease, error) {
+	var l Lease
+	var ip, expires, updated string
+	if err := sc.Scan(&l.MAC, &ip, &l.Node, &l.Network, &expires, &updated, &l.RelayInfo); err != nil {
+		return Lease{}, err
+	}
+	var err error
+	if l.Expires, err = time.Parse(sqliteTimeFormat, expires); err != nil {
+		return Lease{}, err
+	}
+	if l.Updated, err = time.Parse(sqliteTimeFormat, updated); err != nil {
+		return Lease{}, err
+	}
+	return l, finishLease(&l, ip)
+}
+
+func (s *sqliteDB) leaseBy(ctx context.Context, byIP bool, key string) (Lease, bool, error) {
+	q := "SELECT " + sqliteLeaseCols + " FROM leases WHERE mac = ?"
+	if byIP {
+		q = "SELECT " + sqliteLeaseCols + " FROM leases WHERE ip = ?"
+	}
+	l, err := scanSQLiteLease(s.db.QueryRowContext(ctx, q, key))
+	if errors.Is(err, sql.ErrNoRows) {
+		return Lease{}, false, nil
+	}
+	if err != nil {
+		return Lease{}, false, err
+	}
+	return l, true, nil
+}
+
+func (s *sqliteDB) releaseLease(ctx context.Context, mac string) error {
+	_, err := s.db.ExecContext(ctx, "DELETE FROM leases WHERE mac = ?", mac)
+	return err
+}
+
+func (s *sqliteDB) leases(ctx context.Context) ([]Lease, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+sqliteLeaseCols+" FROM leases ORDER BY mac")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ls []Lease
+	for rows.Next() {
+		l, err := scanSQLiteLease(rows)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	return ls, rows.Err()
+}
+
+// PostgreSQL.
+
+const pgLeaseCols = "mac, ip, node, network, expires, updated, relay_info"
+
+func (p *postgresDB) putLease(ctx context.Context, l Lease) error {
+	tx, err := p.pool.Begin(ctx)
+	if err != nil {
+		return fmt.Errorf("begin: %w", err)
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx))
+	ip := l.IP.String()
+	var other string
+	var expires time.Time
+	err = tx.QueryRow(ctx, "SELECT mac, expires FROM leases WHERE ip = $1 AND mac <> $2 FOR UPDATE", ip, l.MAC).Scan(&other, &expires)
+	switch {
+	case isNoRows(err):
+	case err != nil:
+		return err
+	case expires.After(l.Updated):
+		return inUseError(l.IP, other, expires)
+	default:
+		if _, err := tx.Exec(ctx, "DELETE FROM leases WHERE ip = $1 AND mac <> $2", ip, l.MAC); err != nil {
+			return err
+		}
+	}
+	_, err = tx.Exec(ctx, `INSERT INTO leases (`+pgLeaseCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7)
+		ON CONFLICT (mac) DO UPDATE SET ip = EXCLUDED.ip, node = EXCLUDED.node, network = EXCLUDED.network,
+			expires = EXCLUDED.expires, updated = EXCLUDED.updated, relay_info = EXCLUDED.relay_info`,
+		l.MAC, ip, l.Node, l.Network, l.Expires, l.Updated, l.RelayInfo)
+	if err == nil {
+		err = tx.Commit(ctx)
+	}
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "leases_ip_idx" {
+		// Another server leased the address concurrently.
+		return fmt.Errorf("%w: %s leased concurrently by another MAC", ErrAddressInUse, l.IP)
+	}
+	return err
+}
+
+func scanPGLease(row pgx.Row) (Lease, error) {
+	var l Lease
+	var ip string
+	if err := row.Scan(&l.MAC, &ip, &l.Node, &l.Network, &l.Expires, &l.Updated, &l.RelayInfo); err != nil {
+		return Lease{}, err
+	}
+	return l, finishLease(&l, ip)
+}
+
+func (p *postgresDB) leaseBy(ctx context.Context, byIP bool, key string) (Lease, bool, error) {
+	q := "SELECT " + pgLeaseCols + " FROM leases WHERE mac = $1"
+	if byIP {
+		q = "SELECT " + pgLeaseCols + " FROM leases WHERE ip = $1"
+	}
+	l, err := scanPGLease(p.pool.QueryRow(ctx, q, key))
+	if isNoRows(err) {
+		return Lease{}, false, nil
+	}
+	if err != nil {
+		return Lease{}, false, err
+	}
+	return l, true, nil
+}
+
+func (p *postgresDB) releaseLease(ctx context.Context, mac string) error {
+	_, err := p.pool.Exec(ctx, "DELETE FROM leases WHERE mac = $1", mac)
+	return err
+}
+
+func (p *postgresDB) leases(ctx context.Context) ([]Lease, error) {
+	rows, err := p.pool.Query(ctx, "SELECT "+pgLeaseCols+" FROM leases ORDER BY mac")
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ls []Lease
+	for rows.Next() {
+		l, err := scanPGLease(rows)
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+	}
+	return ls, rows.Err()
+}
