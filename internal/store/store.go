@@ -1,5 +1,5 @@
-// Package store is drover's persistence: every inventory object, API tokens
-// and a few metadata keys, kept in SQLite (embedded, the default) or
+// Package store is drover's persistence: every inventory object, API tokens,
+// DHCP leases, boot events and a few metadata keys, kept in SQLite (embedded, the default) or
 // PostgreSQL (selected by a postgres:// DSN).
 //
 // Objects are also held in memory and every read (Get, List, View, the
@@ -8,7 +8,8 @@
 // for the commit to be durable, then updates memory and notifies
 // subscribers. On PostgreSQL several servers may share one database: each
 // learns about the others' commits through LISTEN/NOTIFY and a change log,
-// and reloads the changed objects.
+// and reloads the changed objects. Leases and boot events are not on the
+// per-request hot path and are read from the database.
 package store
 
 import (
