@@ -420,18 +420,8 @@ func (h *Handler) nak(x *exchange, ip netip.Addr, reason string) (*dhcpv4.DHCPv4
 
 func (h *Handler) release(x *exchange) error {
 	ip := addr4(x.req.ClientIPAddr)
-	if sid := addr4(x.req.ServerIdentifier()); sid.IsValid() && sid != x.net.ServerIP {
-		x.event(EventIgnored, ip, "release for server "+sid.String())
-		return nil
-	}
-	l, ok := h.Leases.Get(x.mac)
-	if !ok || l.IP != ip {
-		x.event(EventIgnored, ip, "no lease of "+ip.String()+" for this mac")
-		return nil
-	}
-	if err := h.Leases.Release(x.mac); err != nil {
-		x.event(EventError, ip, err.Error())
-		return fmt.Errorf("release %s: %w", x.mac, err)
+	if done, err := h.dropLease(x, ip, "release"); !done {
+		return err
 	}
 	x.event(EventRelease, ip, "")
 	return nil
@@ -439,18 +429,8 @@ func (h *Handler) release(x *exchange) error {
 
 func (h *Handler) decline(x *exchange) error {
 	ip := addr4(x.req.RequestedIPAddress())
-	if sid := addr4(x.req.ServerIdentifier()); sid.IsValid() && sid != x.net.ServerIP {
-		x.event(EventIgnored, ip, "decline for server "+sid.String())
-		return nil
-	}
-	l, ok := h.Leases.Get(x.mac)
-	if !ok || l.IP != ip {
-		x.event(EventIgnored, ip, "no lease of "+ip.String()+" for this mac")
-		return nil
-	}
-	if err := h.Leases.Release(x.mac); err != nil {
-		x.event(EventError, ip, err.Error())
-		return fmt.Errorf("release %s: %w", x.mac, err)
+	if done, err := h.dropLease(x, ip, "decline"); !done {
+		return err
 	}
 	reason := "address in use on the network"
 	if x.net.InPool(ip) {
@@ -462,6 +442,27 @@ func (h *Handler) decline(x *exchange) error {
 	}
 	x.event(EventDecline, ip, reason)
 	return nil
+}
+
+// dropLease releases the client's lease of ip for a RELEASE or DECLINE
+// (what) addressed to this server. done is false when the message is not
+// for us, names a lease the client does not hold, or the release failed;
+// each case is recorded as an event.
+func (h *Handler) dropLease(x *exchange, ip netip.Addr, what string) (done bool, err error) {
+	if sid := addr4(x.req.ServerIdentifier()); sid.IsValid() && sid != x.net.ServerIP {
+		x.event(EventIgnored, ip, what+" for server "+sid.String())
+		return false, nil
+	}
+	l, ok := h.Leases.Get(x.mac)
+	if !ok || l.IP != ip {
+		x.event(EventIgnored, ip, "no lease of "+ip.String()+" for this mac")
+		return false, nil
+	}
+	if err := h.Leases.Release(x.mac); err != nil {
+		x.event(EventError, ip, err.Error())
+		return false, fmt.Errorf("release %s: %w", x.mac, err)
+	}
+	return true, nil
 }
 
 func (h *Handler) inform(x *exchange) (*dhcpv4.DHCPv4, error) {
