@@ -25,14 +25,7 @@ func (r *Runner) chdef(ctx context.Context, c *call) int {
 		d.errorf("The '-f' option is not valid for the chdef command.")
 		d.usage()
 		return 1
-	case o.t != "" && (o.a || o.z || o.x):
-		d.errorf("Cannot combine '-t' and '-a', '-z', or '-x' options.")
-		d.usage()
-		return 1
-	case o.z && (o.o != "" || len(d.noderange) > 0):
-		d.errorf("Cannot use '-z' with '-o' or a noderange.")
-		d.errorf("Example of -z usage:\n\t'cat stanzafile | chdef -z'")
-		d.usage()
+	case d.stanzaOptionConflict():
 		return 1
 	}
 	if len(d.names) == 0 && len(d.file) == 0 {

@@ -813,3 +813,20 @@ func (d *defCall) targetRefs() []defRef {
 	}
 	return refs
 }
+
+// stanzaOptionConflict reports (as xCAT's mkdef and chdef do) -t combined
+// with -a, -z or -x, and -z combined with -o or a noderange.
+func (d *defCall) stanzaOptionConflict() bool {
+	o := &d.opt
+	switch {
+	case o.t != "" && (o.a || o.z || o.x):
+		d.errorf("Cannot combine '-t' and '-a', '-z', or '-x' options.")
+	case o.z && (o.o != "" || len(d.noderange) > 0):
+		d.errorf("Cannot use '-z' with '-o' or a noderange.")
+		d.errorf("Example of -z usage:\n\t'cat stanzafile | %s -z'", d.cmd)
+	default:
+		return false
+	}
+	d.usage()
+	return true
+}

@@ -24,14 +24,7 @@ func (r *Runner) mkdef(ctx context.Context, c *call) int {
 		d.errorf("The '-p' and '-m' options are not valid for the mkdef command.")
 		d.usage()
 		return 1
-	case o.t != "" && (o.a || o.z || o.x):
-		d.errorf("Cannot combine '-t' and '-a', '-z', or '-x' options.")
-		d.usage()
-		return 1
-	case o.z && (o.o != "" || len(d.noderange) > 0):
-		d.errorf("Cannot use '-z' with '-o' or a noderange.")
-		d.errorf("Example of -z usage:\n\t'cat stanzafile | mkdef -z'")
-		d.usage()
+	case d.stanzaOptionConflict():
 		return 1
 	}
 	fileType := map[string]inventory.Type{}
