@@ -36,9 +36,8 @@ func (l Lease) Active(t time.Time) bool { return l.IP.IsValid() && t.Before(l.Ex
 
 // leaseDB is what each backend provides for leases. Keys are normalised.
 type leaseDB interface {
-	putLease(ctx context.Context, l Lease) error
+	writeLeases(ctx context.Context, ws []LeaseWrite) error
 	leaseBy(ctx context.Context, byIP bool, key string) (Lease, bool, error)
-	releaseLease(ctx context.Context, mac string) error
 	leases(ctx context.Context) ([]Lease, error)
 }
 
@@ -47,12 +46,45 @@ type leaseDB interface {
 // different MAC holds a lease on l.IP that is active at l.Updated (expires
 // after it); an expired lease of another MAC on l.IP is removed.
 func (s *Store) PutLease(ctx context.Context, l Lease) error {
-	l, err := normLease(l)
-	if err != nil {
-		return fmt.Errorf("put lease: %w", err)
+	return s.WriteLeases(ctx, []LeaseWrite{{Lease: l}})
+}
+
+// LeaseWrite is one step of WriteLeases: store Lease (as PutLease does), or
+// with Release remove the lease of Lease.MAC.
+type LeaseWrite struct {
+	Lease   Lease
+	Release bool
+}
+
+// WriteLeases carries out ws in order in one transaction: all of them or,
+// on error, none. A DHCP server batches the leases of many requests into
+// one call (group commit). The error of a put that finds the address held
+// by another MAC wraps ErrAddressInUse.
+func (s *Store) WriteLeases(ctx context.Context, ws []LeaseWrite) error {
+	if len(ws) == 0 {
+		return nil
 	}
-	if err := s.db.putLease(ctx, l); err != nil {
-		return fmt.Errorf("put lease %s %s: %w", l.MAC, l.IP, err)
+	norm := make([]LeaseWrite, len(ws))
+	for i, w := range ws {
+		if w.Release {
+			bits, ok := parseMAC(w.Lease.MAC)
+			if !ok {
+				return fmt.Errorf("release lease: bad MAC %q", w.Lease.MAC)
+			}
+			norm[i] = LeaseWrite{Lease: Lease{MAC: formatMAC(bits)}, Release: true}
+			continue
+		}
+		l, err := normLease(w.Lease)
+		if err != nil {
+			return fmt.Errorf("put lease: %w", err)
+		}
+		norm[i] = LeaseWrite{Lease: l}
+	}
+	if err := s.db.writeLeases(ctx, norm); err != nil {
+		if len(norm) == 1 && !norm[0].Release {
+			return fmt.Errorf("put lease %s %s: %w", norm[0].Lease.MAC, norm[0].Lease.IP, err)
+		}
+		return fmt.Errorf("write %d leases: %w", len(norm), err)
 	}
 	return nil
 }
@@ -103,11 +135,7 @@ func (s *Store) LeaseByIP(ctx context.Context, ip netip.Addr) (Lease, bool, erro
 // ReleaseLease removes mac's lease; releasing a MAC without one does
 // nothing.
 func (s *Store) ReleaseLease(ctx context.Context, mac string) error {
-	bits, ok := parseMAC(mac)
-	if !ok {
-		return fmt.Errorf("release lease: bad MAC %q", mac)
-	}
-	if err := s.db.releaseLease(ctx, formatMAC(bits)); err != nil {
+	if err := s.WriteLeases(ctx, []LeaseWrite{{Lease: Lease{MAC: mac}, Release: true}}); err != nil {
 		return fmt.Errorf("release lease of %s: %w", mac, err)
 	}
 	return nil
@@ -145,7 +173,7 @@ func finishLease(l *Lease, ip string) error {
 
 const sqliteLeaseCols = "mac, ip, node, network, expires, updated, relay_info"
 
-func (s *sqliteDB) putLease(ctx context.Context, l Lease) (err error) {
+func (s *sqliteDB) writeLeases(ctx context.Context, ws []LeaseWrite) (err error) {
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
@@ -155,10 +183,28 @@ func (s *sqliteDB) putLease(ctx context.Context, l Lease) (err error) {
 			tx.Rollback()
 		}
 	}()
+	for _, w := range ws {
+		if w.Release {
+			if _, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE mac = ?", w.Lease.MAC); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := sqlitePutLease(ctx, tx, w.Lease); err != nil {
+			return err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	return nil
+}
+
+func sqlitePutLease(ctx context.Context, tx *sql.Tx, l Lease) error {
 	ip := l.IP.String()
 	updated := l.Updated.Format(sqliteTimeFormat)
 	var other, expires string
-	err = tx.QueryRowContext(ctx, "SELECT mac, expires FROM leases WHERE ip = ? AND mac <> ?", ip, l.MAC).Scan(&other, &expires)
+	err := tx.QueryRowContext(ctx, "SELECT mac, expires FROM leases WHERE ip = ? AND mac <> ?", ip, l.MAC).Scan(&other, &expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -175,13 +221,7 @@ func (s *sqliteDB) putLease(ctx context.Context, l Lease) (err error) {
 		ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, node = excluded.node, network = excluded.network,
 			expires = excluded.expires, updated = excluded.updated, relay_info = excluded.relay_info`,
 		l.MAC, ip, l.Node, l.Network, l.Expires.Format(sqliteTimeFormat), updated, l.RelayInfo)
-	if err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
+	return err
 }
 
 func scanSQLiteLease(sc interface{ Scan(...any) error }) (Lease, error) {
@@ -215,11 +255,6 @@ func (s *sqliteDB) leaseBy(ctx context.Context, byIP bool, key string) (Lease, b
 	return l, true, nil
 }
 
-func (s *sqliteDB) releaseLease(ctx context.Context, mac string) error {
-	_, err := s.db.ExecContext(ctx, "DELETE FROM leases WHERE mac = ?", mac)
-	return err
-}
-
 func (s *sqliteDB) leases(ctx context.Context) ([]Lease, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+sqliteLeaseCols+" FROM leases ORDER BY mac")
 	if err != nil {
@@ -241,16 +276,37 @@ func (s *sqliteDB) leases(ctx context.Context) ([]Lease, error) {
 
 const pgLeaseCols = "mac, ip, node, network, expires, updated, relay_info"
 
-func (p *postgresDB) putLease(ctx context.Context, l Lease) error {
+func (p *postgresDB) writeLeases(ctx context.Context, ws []LeaseWrite) error {
 	tx, err := p.pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx))
+	for _, w := range ws {
+		if w.Release {
+			if _, err := tx.Exec(ctx, "DELETE FROM leases WHERE mac = $1", w.Lease.MAC); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := pgPutLease(ctx, tx, w.Lease); err != nil {
+			return err
+		}
+	}
+	err = tx.Commit(ctx)
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "leases_ip_idx" {
+		// Another server leased an address concurrently.
+		return fmt.Errorf("%w: leased concurrently by another MAC", ErrAddressInUse)
+	}
+	return err
+}
+
+func pgPutLease(ctx context.Context, tx pgx.Tx, l Lease) error {
 	ip := l.IP.String()
 	var other string
 	var expires time.Time
-	err = tx.QueryRow(ctx, "SELECT mac, expires FROM leases WHERE ip = $1 AND mac <> $2 FOR UPDATE", ip, l.MAC).Scan(&other, &expires)
+	err := tx.QueryRow(ctx, "SELECT mac, expires FROM leases WHERE ip = $1 AND mac <> $2 FOR UPDATE", ip, l.MAC).Scan(&other, &expires)
 	switch {
 	case isNoRows(err):
 	case err != nil:
@@ -266,12 +322,8 @@ func (p *postgresDB) putLease(ctx context.Context, l Lease) error {
 		ON CONFLICT (mac) DO UPDATE SET ip = EXCLUDED.ip, node = EXCLUDED.node, network = EXCLUDED.network,
 			expires = EXCLUDED.expires, updated = EXCLUDED.updated, relay_info = EXCLUDED.relay_info`,
 		l.MAC, ip, l.Node, l.Network, l.Expires, l.Updated, l.RelayInfo)
-	if err == nil {
-		err = tx.Commit(ctx)
-	}
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "leases_ip_idx" {
-		// Another server leased the address concurrently.
 		return fmt.Errorf("%w: %s leased concurrently by another MAC", ErrAddressInUse, l.IP)
 	}
 	return err
@@ -299,11 +351,6 @@ func (p *postgresDB) leaseBy(ctx context.Context, byIP bool, key string) (Lease,
 		return Lease{}, false, err
 	}
 	return l, true, nil
-}
-
-func (p *postgresDB) releaseLease(ctx context.Context, mac string) error {
-	_, err := p.pool.Exec(ctx, "DELETE FROM leases WHERE mac = $1", mac)
-	return err
 }
 
 func (p *postgresDB) leases(ctx context.Context) ([]Lease, error) {

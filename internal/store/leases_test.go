@@ -179,3 +179,29 @@ func TestLeaseRace(t *testing.T) {
 		}
 	})
 }
+
+func TestWriteLeasesBatch(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, open func() *Store) {
+		s := open()
+		ctx := t.Context()
+		a := lease("52:54:00:00:00:0a", "198.18.0.10", leaseT0, time.Hour)
+		b := lease("52:54:00:00:00:0b", "198.18.0.11", leaseT0, time.Hour)
+		c := lease("52:54:00:00:00:0c", "198.18.0.12", leaseT0, time.Hour)
+		if err := s.WriteLeases(ctx, []LeaseWrite{{Lease: a}, {Lease: b}, {Lease: c}, {Lease: Lease{MAC: b.MAC}, Release: true}}); err != nil {
+			t.Fatalf("WriteLeases: %v", err)
+		}
+		wantLeases(t, s, []Lease{a, c})
+
+		// A batch whose last put collides with a's active lease changes nothing.
+		d := lease("52:54:00:00:00:0d", "198.18.0.13", leaseT0, time.Hour)
+		clash := lease("52:54:00:00:00:0e", "198.18.0.10", leaseT0, time.Hour)
+		err := s.WriteLeases(ctx, []LeaseWrite{{Lease: d}, {Lease: Lease{MAC: c.MAC}, Release: true}, {Lease: clash}})
+		if !errors.Is(err, ErrAddressInUse) {
+			t.Fatalf("WriteLeases with a clash: err = %v, want ErrAddressInUse", err)
+		}
+		wantLeases(t, s, []Lease{a, c})
+		if err := s.WriteLeases(ctx, []LeaseWrite{{Lease: Lease{MAC: "bogus"}, Release: true}}); err == nil {
+			t.Error("WriteLeases released a bad MAC without error")
+		}
+	})
+}
