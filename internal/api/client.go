@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 )
 
 // maxErrorBody bounds how much of an error response the client reads.
@@ -153,6 +154,23 @@ func (c *Client) ListTokens(ctx context.Context) ([]Token, error) {
 // DeleteToken revokes a token (admin only).
 func (c *Client) DeleteToken(ctx context.Context, id string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/tokens/"+url.PathEscape(id), nil, nil, nil)
+}
+
+// Events returns a node's boot timeline, oldest first: the events at or
+// after since (zero: all), at most limit of them (0: the server's default).
+func (c *Client) Events(ctx context.Context, node string, since time.Time, limit int) ([]BootEvent, error) {
+	q := url.Values{}
+	if !since.IsZero() {
+		q.Set("since", since.UTC().Format(time.RFC3339Nano))
+	}
+	if limit > 0 {
+		q.Set("limit", strconv.Itoa(limit))
+	}
+	var out BootEventList
+	if err := c.do(ctx, http.MethodGet, "/v1/events/"+url.PathEscape(node), q, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Items, nil
 }
 
 // Healthz reports whether the server process answers.

@@ -182,3 +182,20 @@ func StatusCode(err error) int {
 	}
 	return 0
 }
+
+// BootEvent is one step of a node's boot timeline: a DHCP message, a TFTP
+// or HTTP boot request, a report, or a refusal (Reason set).
+type BootEvent struct {
+	Time   time.Time `json:"time"`
+	Node   string    `json:"node,omitempty"`
+	MAC    string    `json:"mac,omitempty"`
+	Kind   string    `json:"kind" doc:"dhcp-discover, dhcp-offer, dhcp-request, dhcp-ack, tftp-read, http-script, http-file, http-report, ..."`
+	Detail string    `json:"detail,omitempty"`
+	Reason string    `json:"reason,omitempty" doc:"Why the step was refused or failed; empty when it was served."`
+	Remote string    `json:"remote,omitempty" doc:"Client or relay address."`
+}
+
+// BootEventList is the answer of an events request, oldest first.
+type BootEventList struct {
+	Items []BootEvent `json:"items"`
+}

@@ -63,4 +63,6 @@ func (s *Server) register(hapi huma.API) {
 		"Create an API token; its secret is shown once", admin, created, invalid), s.createToken)
 	huma.Register(hapi, s.operation("delete-token", http.MethodDelete, "/v1/tokens/{id}", auth,
 		"Revoke an API token", admin, noContent, notFound), s.deleteToken)
+	huma.Register(hapi, s.operation("node-events", http.MethodGet, "/v1/events/{node}", "events",
+		"A node's boot timeline (DHCP, TFTP, HTTP boot, reports), oldest first", viewer, ok, invalid), s.events)
 }

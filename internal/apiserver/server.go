@@ -74,6 +74,8 @@ type Server struct {
 	MaxBodyBytes int64
 	// Version is reported in the OpenAPI document.
 	Version string
+	// BootEvents serves /v1/events; nil answers every node with no events.
+	BootEvents BootEvents
 
 	once    sync.Once
 	handler http.Handler

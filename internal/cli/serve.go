@@ -14,6 +14,7 @@ func newServeCmd(env Env) *cobra.Command {
 	cfg := daemon.Config{Version: version}
 	var logFormat, logLevel string
 	var noConfig bool
+	var services string
 	cmd := &cobra.Command{
 		Use:   "serve --data DIR [--listen ADDR] [--db postgres://...]",
 		Short: "Run the drover server",
@@ -24,13 +25,25 @@ On first start it creates an admin API token, writes it to DIR/admin.token
 (mode 0600) and, unless --no-client-config, writes the CLI config file
 (~/.config/drover/config) with the URL and token if none exists. There is no
 default password. If the database is empty and DIR/restore/ holds a dump, the
-dump is restored once.`,
+dump is restored once.
+
+Network boot (DHCP, TFTP, HTTP boot, DNS, IPv6 router advertisements) is
+configured as inventory data, the xCAT way, and answers nothing until it is:
+
+  drover chdef -t site dhcpinterfaces=br0 master=198.18.0.1
+  drover mkdef -t network -o lab net=198.18.0.0 mask=255.255.255.0 \
+      mgtifname=br0 dynamicrange=198.18.0.100-198.18.0.200
+
+Changes take effect at once, without a restart. --services limits which of
+the services may run at all. drover needs only the capabilities
+CAP_NET_BIND_SERVICE and CAP_NET_RAW, not root.`,
 		Example: `  drover serve --data ./drover-data
   drover serve --data /var/lib/drover --listen 0.0.0.0:8780 --db postgres://drover@db/drover`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			var level slog.Level
-			if err := level.UnmarshalText([]byte(logLevel)); err != nil {
+			var err error
+			if err = level.UnmarshalText([]byte(logLevel)); err != nil {
 				return fmt.Errorf("--log-level: %w", err)
 			}
 			opts := &slog.HandlerOptions{Level: level}
@@ -41,6 +54,9 @@ dump is restored once.`,
 				cfg.Log = slog.New(slog.NewTextHandler(env.Stderr, opts))
 			default:
 				return fmt.Errorf("--log-format %q: want json or text", logFormat)
+			}
+			if cfg.Services, err = daemon.ParseServices(services); err != nil {
+				return fmt.Errorf("--services: %w", err)
 			}
 			cfg.FirstStart = func(url, token, tokenFile string) {
 				fmt.Fprintf(env.Stderr, "drover: first start: the admin API token is in %s\n", tokenFile)
@@ -67,5 +83,7 @@ dump is restored once.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&noConfig, "no-client-config", false, "do not write the CLI config file on first start")
+	f.StringVar(&services, "services", "all", "boot services drover may run where the inventory configures them: all, none, or a list of dhcp,tftp,http,dns,ra")
+	f.StringVar(&cfg.TFTPRoot, "tftp-root", "/usr/lib/ipxe", "directory TFTP serves (iPXE loaders undionly.kpxe, snponly.efi); also the HTTP loader directory")
 	return cmd
 }

@@ -21,6 +21,7 @@ import (
 
 	"drover.dev/drover/internal/apiserver"
 	"drover.dev/drover/internal/inventory"
+	"drover.dev/drover/internal/netboot"
 	"drover.dev/drover/internal/objfile"
 	"drover.dev/drover/internal/store"
 	"drover.dev/drover/internal/xcatcmd"
@@ -42,6 +43,17 @@ type Config struct {
 	// Listening, if set, is called with the API address once it accepts
 	// connections (tests listen on port 0).
 	Listening func(addr net.Addr)
+
+	// Services are the boot services drover may run (serve --services);
+	// where they run is inventory data (site dhcpinterfaces, networks).
+	Services netboot.Services
+	// TFTPRoot is the directory TFTP serves (iPXE loaders);
+	// /usr/lib/ipxe when empty.
+	TFTPRoot string
+	// Interfaces, if set, replaces the host's interface list (tests).
+	Interfaces func() ([]netboot.Iface, error)
+	// BootReady, if set, is called after each boot service reconfiguration.
+	BootReady func(netboot.Config)
 }
 
 // Validate checks the configuration and fills defaults.
@@ -68,6 +80,10 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// ParseServices parses serve's --services value: all, none, or a
+// comma-separated list of dhcp, tftp, http, dns, ra.
+func ParseServices(s string) (netboot.Services, error) { return netboot.ParseServices(s) }
+
 // AdminTokenFile is the file, in the data directory, that holds the first
 // admin token's secret (mode 0600).
 const AdminTokenFile = "admin.token"
@@ -79,6 +95,10 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	log := cfg.Log
 	if err := os.MkdirAll(cfg.DataDir, 0o700); err != nil {
+		return fmt.Errorf("data directory: %w", err)
+	}
+	dataDir, err := filepath.Abs(cfg.DataDir)
+	if err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
 	st, err := store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Log: log.With("svc", "store")})
@@ -113,6 +133,16 @@ func Run(ctx context.Context, cfg Config) error {
 		Registry:     reg,
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Version:      cfg.Version,
+		BootEvents:   st,
+	}
+	boot := &netboot.Service{
+		Store:      st,
+		Services:   cfg.Services,
+		DataDir:    dataDir,
+		TFTPRoot:   cfg.TFTPRoot,
+		Log:        log.With("svc", "netboot"),
+		Interfaces: cfg.Interfaces,
+		Ready:      cfg.BootReady,
 	}
 	srv := &http.Server{Handler: newMemoryReleaser(api.Handler()), ReadHeaderTimeout: 10 * time.Second}
 
@@ -127,6 +157,7 @@ func Run(ctx context.Context, cfg Config) error {
 		}
 		return nil
 	})
+	g.Go(func() error { return boot.Serve(gctx) })
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
