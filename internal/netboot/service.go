@@ -175,22 +175,32 @@ func (rt *runtime) supervise(ctx context.Context) error {
 	debounce := time.NewTimer(time.Hour)
 	debounce.Stop()
 	var last *Config
-	dnsDirty := true
+	// DNS records are rebuilt from every node, so node changes (reports
+	// setting status, mass edits) are coalesced: the wait after a change is
+	// ten times what the last rebuild took, between 50 ms and 2 s.
+	dnsTimer := time.NewTimer(time.Hour)
+	dnsTimer.Stop()
+	dnsPending := false
+	dnsDelay := 50 * time.Millisecond
+	rebuildDNS := func() {
+		if last != nil && last.Services.DNS && len(last.Links) > 0 {
+			start := time.Now()
+			rt.records.Store(dnsRecords(rt.svc.Store))
+			dnsDelay = min(max(10*time.Since(start), 50*time.Millisecond), 2*time.Second)
+		}
+	}
 	reconcile := func() {
 		cfg, err := rt.desired()
 		if err != nil {
 			rt.log.Error("boot services: reading interfaces", "err", err)
 			return
 		}
-		if dnsDirty && cfg.Services.DNS && len(cfg.Links) > 0 {
-			rt.records.Store(dnsRecords(rt.svc.Store))
-			dnsDirty = false
-		}
 		if last != nil && reflect.DeepEqual(*last, cfg) {
 			return
 		}
 		rt.apply(ctx, cfg, last)
 		last = &cfg
+		rebuildDNS()
 		if rt.svc.Ready != nil {
 			rt.svc.Ready(cfg)
 		}
@@ -206,12 +216,16 @@ func (rt *runtime) supervise(ctx context.Context) error {
 				rt.stopAll()
 				return nil
 			}
-			if ev.Type == inventory.Node || ev.Type == inventory.Group {
-				dnsDirty = true
-			}
-			if relevant(ev.Type) || dnsDirty {
+			if relevant(ev.Type) {
 				debounce.Reset(100 * time.Millisecond)
 			}
+			if (ev.Type == inventory.Node || ev.Type == inventory.Group || ev.Type == inventory.Site) && !dnsPending {
+				dnsPending = true
+				dnsTimer.Reset(dnsDelay)
+			}
+		case <-dnsTimer.C:
+			dnsPending = false
+			rebuildDNS()
 		case <-debounce.C:
 			reconcile()
 		case <-tick.C:
