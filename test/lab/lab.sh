@@ -3,8 +3,11 @@
 #
 #   lab.sh up              netns $DROVER_LAB_NS (default drover-lab) with bridge
 #                          $DROVER_LAB_BR (br0) = $DROVER_LAB_IP/24 (198.18.0.1),
-#                          STP off, forward_delay 0, IPv6 off; creates the work
-#                          dir $DROVER_LAB_WORK and prints `export DROVER_LAB_...`.
+#                          STP off, forward_delay 0, IPv6 off (on with
+#                          DROVER_LAB_IPV6=1: link-local only, so a router
+#                          advertisement on br0 can end iPXE's 16 s IPv6 wait);
+#                          creates the work dir $DROVER_LAB_WORK and prints
+#                          `export DROVER_LAB_...`.
 #   lab.sh down [--purge]  stops every process recorded in a *.pid file under the
 #                          work dir (VMs first), deletes the netns (and with it
 #                          br0 and the taps); --purge also deletes the work dir.
@@ -13,7 +16,7 @@
 source "$(dirname "$0")/lib.sh"
 require_root
 
-usage() { sed -n '2,13p' "$0" >&2; exit 2; }
+usage() { sed -n '2,15p' "$0" >&2; exit 2; }
 [ $# -ge 1 ] || usage
 
 case "$1" in
@@ -39,6 +42,13 @@ up)
     ip -n "$DROVER_LAB_NS" addr add "$DROVER_LAB_IP/24" dev "$DROVER_LAB_BR"
   fi
   ip -n "$DROVER_LAB_NS" link set "$DROVER_LAB_BR" up
+  if [ "${DROVER_LAB_IPV6:-0}" = 1 ]; then
+    # After the bridge exists: its own setting is inherited from "default"
+    # only at creation. Taps made later inherit default=0.
+    in_ns sysctl -qw net.ipv6.conf.all.disable_ipv6=0 net.ipv6.conf.default.disable_ipv6=0 \
+      "net.ipv6.conf.$DROVER_LAB_BR.disable_ipv6=0"
+    log "IPv6 enabled in $DROVER_LAB_NS (link-local only)"
+  fi
   log "lab up: netns=$DROVER_LAB_NS bridge=$DROVER_LAB_BR ip=$DROVER_LAB_IP/24 work=$DROVER_LAB_WORK"
   printf 'export DROVER_LAB_NS=%q DROVER_LAB_BR=%q DROVER_LAB_IP=%q DROVER_LAB_WORK=%q\n' \
     "$DROVER_LAB_NS" "$DROVER_LAB_BR" "$DROVER_LAB_IP" "$DROVER_LAB_WORK"
