@@ -2,6 +2,7 @@ package apiserver
 
 import (
 	"context"
+	"net"
 	"time"
 
 	"drover.dev/drover/internal/api"
@@ -11,6 +12,7 @@ import (
 // BootEvents reads nodes' boot timelines (*store.Store).
 type BootEvents interface {
 	NodeBootEvents(ctx context.Context, node string, since time.Time, limit int) ([]store.BootEvent, error)
+	MACBootEvents(ctx context.Context, mac string, since time.Time, limit int) ([]store.BootEvent, error)
 }
 
 // DefaultEventLimit is how many events an events request returns at most
@@ -18,7 +20,7 @@ type BootEvents interface {
 const DefaultEventLimit = 10000
 
 type eventsInput struct {
-	Node  string    `path:"node" doc:"Node name."`
+	Node  string    `path:"node" doc:"Node name, or a MAC address (the timeline of that MAC, known node or not)."`
 	Since time.Time `query:"since" doc:"Only events at or after this time (RFC 3339)."`
 	Limit int       `query:"limit" minimum:"0" maximum:"100000" doc:"At most this many events, oldest first; 0 means 10000."`
 }
@@ -35,7 +37,11 @@ func (s *Server) events(ctx context.Context, in *eventsInput) (*eventsOutput, er
 	if limit == 0 {
 		limit = DefaultEventLimit
 	}
-	evs, err := s.BootEvents.NodeBootEvents(ctx, in.Node, in.Since, limit)
+	query := s.BootEvents.NodeBootEvents
+	if _, err := net.ParseMAC(in.Node); err == nil {
+		query = s.BootEvents.MACBootEvents
+	}
+	evs, err := query(ctx, in.Node, in.Since, limit)
 	if err != nil {
 		return nil, err
 	}

@@ -960,6 +960,7 @@ func TestOpenAPI(t *testing.T) {
 		"/v1/objects/{type}":        {"get", "post"},
 		"/v1/objects/{type}/{name}": {"delete", "get", "patch", "put"},
 		"/v1/apply":                 {"post"},
+		"/v1/events/{node}":         {"get"},
 		"/v1/run":                   {"post"},
 		"/v1/tokens":                {"get", "post"},
 		"/v1/tokens/{id}":           {"delete"},

@@ -15,17 +15,20 @@ func newEventsCmd(c *clientFactory, env Env) *cobra.Command {
 	var since time.Duration
 	var limit int
 	cmd := &cobra.Command{
-		Use:   "events NODE [--since DURATION] [-o table|json]",
-		Short: "Show a node's boot timeline",
+		Use:   "events NODE|MAC [--since DURATION] [-o table|json]",
+		Short: "Show a node's (or a MAC's) boot timeline",
 		Long: `events prints every step a node took while network booting, oldest first:
 DHCP messages (dhcp-discover, dhcp-offer, dhcp-request, dhcp-ack, ...), TFTP
 reads (tftp-read), HTTP boot requests (http-script, http-file, http-loader),
 the reports its booted system sent (http-report) and every refusal, with the
 reason (a wrong token, an unknown file, a path outside the served roots).
+Given a MAC address instead of a node name, it shows that MAC's timeline,
+also for a machine no node claims yet (an unknown MAC booting discovery).
 
 The +SECONDS column counts from the first event shown.`,
 		Example: `  drover events cn1
   drover events cn1 --since 10m
+  drover events 52:54:00:18:00:99
   drover events cn1 -o json | jq '.[] | select(.reason != "")'`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {

@@ -29,7 +29,8 @@ type BootEvent struct {
 // bootEventDB is what each backend provides for boot events.
 type bootEventDB interface {
 	addBootEvents(ctx context.Context, evs []BootEvent) error
-	nodeBootEvents(ctx context.Context, node string, since time.Time, limit int) ([]BootEvent, error)
+	// bootEvents selects by column "node" or "mac".
+	bootEvents(ctx context.Context, col, key string, since time.Time, limit int) ([]BootEvent, error)
 	pruneBootEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
@@ -57,9 +58,23 @@ func (s *Store) AddBootEvents(ctx context.Context, evs []BootEvent) error {
 // NodeBootEvents returns node's events at or after since, ordered by time
 // then ID: the oldest limit of them, or all when limit <= 0.
 func (s *Store) NodeBootEvents(ctx context.Context, node string, since time.Time, limit int) ([]BootEvent, error) {
-	evs, err := s.db.nodeBootEvents(ctx, node, since.UTC(), limit)
+	evs, err := s.db.bootEvents(ctx, "node", node, since.UTC(), limit)
 	if err != nil {
 		return nil, fmt.Errorf("boot events of %q: %w", node, err)
+	}
+	return evs, nil
+}
+
+// MACBootEvents is NodeBootEvents for the events of one MAC (any spelling
+// ParseMAC accepts), known node or not: the timeline of an unknown machine.
+func (s *Store) MACBootEvents(ctx context.Context, mac string, since time.Time, limit int) ([]BootEvent, error) {
+	bits, ok := parseMAC(mac)
+	if !ok {
+		return nil, fmt.Errorf("boot events: bad MAC %q", mac)
+	}
+	evs, err := s.db.bootEvents(ctx, "mac", formatMAC(bits), since.UTC(), limit)
+	if err != nil {
+		return nil, fmt.Errorf("boot events of %s: %w", mac, err)
 	}
 	return evs, nil
 }
@@ -103,13 +118,16 @@ func (s *sqliteDB) addBootEvents(ctx context.Context, evs []BootEvent) (err erro
 	return nil
 }
 
-func (s *sqliteDB) nodeBootEvents(ctx context.Context, node string, since time.Time, limit int) ([]BootEvent, error) {
+func (s *sqliteDB) bootEvents(ctx context.Context, col, key string, since time.Time, limit int) ([]BootEvent, error) {
+	if col != "node" && col != "mac" {
+		return nil, fmt.Errorf("boot events by %q", col)
+	}
 	if limit <= 0 {
 		limit = -1 // no limit
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, time, node, mac, kind, detail, reason, remote
-		FROM boot_events WHERE node = ? AND time >= ? ORDER BY time, id LIMIT ?`,
-		node, since.Format(sqliteTimeFormat), limit)
+		FROM boot_events WHERE `+col+` = ? AND time >= ? ORDER BY time, id LIMIT ?`,
+		key, since.Format(sqliteTimeFormat), limit)
 	if err != nil {
 		return nil, err
 	}
@@ -172,14 +190,17 @@ func (p *postgresDB) addBootEvents(ctx context.Context, evs []BootEvent) error {
 	return nil
 }
 
-func (p *postgresDB) nodeBootEvents(ctx context.Context, node string, since time.Time, limit int) ([]BootEvent, error) {
+func (p *postgresDB) bootEvents(ctx context.Context, col, key string, since time.Time, limit int) ([]BootEvent, error) {
+	if col != "node" && col != "mac" {
+		return nil, fmt.Errorf("boot events by %q", col)
+	}
 	var lim *int
 	if limit > 0 {
 		lim = &limit
 	}
 	rows, err := p.pool.Query(ctx, `SELECT id, time, node, mac, kind, detail, reason, remote
-		FROM boot_events WHERE node = $1 AND time >= $2 ORDER BY time, id LIMIT $3`,
-		node, since, lim)
+		FROM boot_events WHERE `+col+` = $1 AND time >= $2 ORDER BY time, id LIMIT $3`,
+		key, since, lim)
 	if err != nil {
 		return nil, err
 	}

@@ -73,6 +73,16 @@ func TestBootEvents(t *testing.T) {
 		if diff := cmp.Diff([]BootEvent{ev("n1", 3, "ack")}, got, cmpopts.IgnoreFields(BootEvent{}, "ID")); diff != "" {
 			t.Errorf("round trip (-want +got):\n%s", diff)
 		}
+		byMAC, err := s.MACBootEvents(ctx, "AA-BB-CC-DD-EE-01", t0.Add(2*time.Second), 3)
+		if err != nil {
+			t.Fatalf("MACBootEvents: %v", err)
+		}
+		if diff := cmp.Diff([]string{"discover", "offer", "request"}, kinds(byMAC)); diff != "" {
+			t.Errorf("MACBootEvents (-want +got):\n%s", diff)
+		}
+		if _, err := s.MACBootEvents(ctx, "not-a-mac", time.Time{}, 0); err == nil {
+			t.Error("MACBootEvents accepted a bad MAC")
+		}
 		all, err := s.NodeBootEvents(ctx, "n1", time.Time{}, 0)
 		if err != nil {
 			t.Fatalf("NodeBootEvents: %v", err)
