@@ -63,6 +63,28 @@ type Handler struct {
 
 	mu       sync.Mutex               // serialises allocation and lease writes
 	declined map[netip.Addr]time.Time // pool addresses a client declined, until when
+	pools    map[poolKey]*poolState   // where each pool's search resumes
+}
+
+// fullScanHold bounds how long a pool found full is not searched again
+// (a RELEASE or DECLINE, or the earliest expiry seen, ends it sooner), so
+// a flood of new MACs on a full pool costs no O(pool) search per request.
+const fullScanHold = 5 * time.Second
+
+// poolKey identifies one dynamic range.
+type poolKey struct {
+	network    string
+	start, end netip.Addr
+}
+
+// poolState is the allocation cursor of one dynamic range: the search
+// for a free address starts after the last one handed out and wraps, so
+// it is not linear in the number of leased addresses.
+type poolState struct {
+	next netip.Addr // where the next search starts
+	// fullUntil is set when a whole search found nothing: until then the
+	// range counts as full without searching.
+	fullUntil time.Time
 }
 
 // exchange is the state of one request being handled.
@@ -78,6 +100,11 @@ type exchange struct {
 	pxe    bool
 	events []Event
 	base   Event
+	// proxyPort: the request came in on ProxyPort (HandleProxy).
+	proxyPort bool
+	// wrote: a lease was put or released (Committer.Commit is due).
+	wrote bool
+	evbuf [2]Event // events' first backing array: most exchanges have 2
 }
 
 func (x *exchange) event(kind EventKind, ip netip.Addr, reason string) *Event {
@@ -92,27 +119,71 @@ func (x *exchange) event(kind EventKind, ip netip.Addr, reason string) *Event {
 // there is nothing to send: garbage, a non-BOOTREQUEST, RELEASE, DECLINE,
 // a request for another server, or a request it ignores. An error means
 // the lease store failed.
+//
+// On a network in ProxyDHCP mode (Network.Proxy) it answers only a
+// DISCOVER from a PXE, iPXE or UEFI HTTP Boot client, with a ProxyDHCP
+// OFFER: boot options, no address, no lease.
+//
+// When the exchange wrote a lease and Leases implements Committer, Handle
+// commits (outside the handler's lock, so concurrent exchanges share a
+// commit) before it returns the reply; if the commit fails it returns no
+// reply and the error, and records an EventError.
 func (h *Handler) Handle(req *dhcpv4.DHCPv4, iface Network) (*dhcpv4.DHCPv4, error) {
+	return h.serve(req, iface, false)
+}
+
+// HandleProxy answers req received on ProxyPort (4011), where a PXE
+// client that took a ProxyDHCP offer asks for its boot file (PXE 2.1
+// §2.2): a REQUEST (or INFORM) from a PXE, iPXE or UEFI HTTP Boot client
+// gets an ACK with the boot options and no address. iface is the
+// network of the socket's interface; a request from an address on
+// another served network is answered for that network. It never writes
+// a lease.
+func (h *Handler) HandleProxy(req *dhcpv4.DHCPv4, iface Network) (*dhcpv4.DHCPv4, error) {
+	return h.serve(req, iface, true)
+}
+
+func (h *Handler) serve(req *dhcpv4.DHCPv4, iface Network, proxyPort bool) (*dhcpv4.DHCPv4, error) {
 	if req == nil {
 		return nil, nil
 	}
 	if h.Leases == nil {
 		return nil, errors.New("dhcpd: handler without a lease store")
 	}
-	x := &exchange{req: req, now: time.Now()}
+	x := &exchange{req: req, now: time.Now(), proxyPort: proxyPort}
+	x.events = x.evbuf[:0]
 	if h.Now != nil {
 		x.now = h.Now()
 	}
 	x.base.Time = x.now
-	h.mu.Lock()
 	resp, err := h.handle(x, iface)
-	h.mu.Unlock()
+	if x.wrote {
+		if c, ok := h.Leases.(Committer); ok {
+			if cerr := c.Commit(); cerr != nil {
+				x.commitFailed(cerr)
+				resp, err = nil, fmt.Errorf("commit lease for %s: %w", x.mac, cerr)
+			}
+		}
+	}
 	if h.Events != nil {
 		for _, e := range x.events {
 			h.Events(e)
 		}
 	}
 	return resp, err
+}
+
+// commitFailed replaces the reply's event (none is sent) by an EventError.
+func (x *exchange) commitFailed(err error) {
+	var ip netip.Addr
+	if n := len(x.events); n > 0 {
+		last := x.events[n-1]
+		ip = last.IP
+		if last.Kind == EventOffer || last.Kind == EventAck {
+			x.events = x.events[:n-1]
+		}
+	}
+	x.event(EventError, ip, "lease not stored: "+err.Error())
 }
 
 func (h *Handler) handle(x *exchange, iface Network) (*dhcpv4.DHCPv4, error) {
@@ -142,7 +213,12 @@ func (h *Handler) handle(x *exchange, iface Network) (*dhcpv4.DHCPv4, error) {
 		return nil, nil
 	}
 	var ok bool
-	if x.net, ok = h.network(relay, iface); !ok {
+	if x.proxyPort && !relay.IsValid() {
+		x.net, ok = h.clientNetwork(addr4(req.ClientIPAddr), iface)
+	} else {
+		x.net, ok = h.network(relay, iface)
+	}
+	if !ok {
 		if relay.IsValid() {
 			x.event(EventIgnored, netip.Addr{}, "no network contains relay address "+relay.String())
 		} else {
@@ -162,6 +238,9 @@ func (h *Handler) handle(x *exchange, iface Network) (*dhcpv4.DHCPv4, error) {
 	x.client, x.pxe = clientRequest(req, x.mac, relay)
 	if x.pxe {
 		x.base.Arch = x.client.Arch.String()
+	}
+	if x.proxyPort || x.net.Proxy {
+		return h.proxy(x, mt)
 	}
 	switch mt {
 	case dhcpv4.MessageTypeDiscover:
@@ -195,6 +274,20 @@ func (h *Handler) network(relay netip.Addr, iface Network) (Network, bool) {
 	return iface, iface.Prefix.IsValid() && iface.ServerIP.IsValid()
 }
 
+// clientNetwork picks the network of a request on ProxyPort, which comes
+// from the client's own address: the served network containing ciaddr,
+// else iface.
+func (h *Handler) clientNetwork(ciaddr netip.Addr, iface Network) (Network, bool) {
+	if ciaddr.IsValid() && !iface.Prefix.Contains(ciaddr) {
+		for _, n := range h.Networks {
+			if n.Prefix.Contains(ciaddr) && n.ServerIP.IsValid() {
+				return n, true
+			}
+		}
+	}
+	return iface, iface.Prefix.IsValid() && iface.ServerIP.IsValid()
+}
+
 // clientRequest extracts the boot request; pxe reports whether the client
 // is network-boot firmware or iPXE.
 func clientRequest(req *dhcpv4.DHCPv4, mac net.HardwareAddr, relay netip.Addr) (boot.Request, bool) {
@@ -222,53 +315,138 @@ func (x *exchange) fixed() (netip.Addr, bool) {
 	return ip, ip.IsValid() && ip.Is4()
 }
 
-// free reports whether ip may be given to x.mac from the pool.
-func (h *Handler) free(x *exchange, ip netip.Addr) (bool, string) {
+// verdict says whether a pool address may be given to a client.
+type verdict uint8
+
+const (
+	addrFree     verdict = iota
+	addrOutside          // not in the dynamic range
+	addrReserved         // network, broadcast, server or gateway address
+	addrDeclined         // declined by a client, withheld for a while
+	addrLeased           // actively leased to another MAC
+)
+
+// reason is the verdict as an event reason or NAK message; holder is the
+// MAC of the lease for addrLeased.
+func (v verdict) reason(holder net.HardwareAddr) string {
+	switch v {
+	case addrOutside:
+		return "not in the dynamic range"
+	case addrReserved:
+		return "reserved address"
+	case addrDeclined:
+		return "address was declined"
+	case addrLeased:
+		return "leased to " + holder.String()
+	}
+	return ""
+}
+
+// check reports whether ip may be given to x.mac from the pool; until is
+// when a declined or leased address may become free, holder the MAC
+// holding a leased one. The caller holds h.mu.
+func (h *Handler) check(x *exchange, ip netip.Addr) (v verdict, until time.Time, holder net.HardwareAddr) {
 	n := x.net
 	if !n.InPool(ip) {
-		return false, "not in the dynamic range"
+		return addrOutside, time.Time{}, nil
 	}
 	if ip == n.ServerIP || ip == n.Gateway || ip == n.Prefix.Addr() || ip == broadcast(n.Prefix) {
-		return false, "reserved address"
+		return addrReserved, time.Time{}, nil
 	}
 	if until, ok := h.declined[ip]; ok {
 		if x.now.Before(until) {
-			return false, "address was declined"
+			return addrDeclined, until, nil
 		}
 		delete(h.declined, ip)
 	}
 	if l, ok := h.Leases.ByIP(ip); ok && !slices.Equal(l.MAC, x.mac) && l.Active(x.now) {
-		return false, "leased to " + l.MAC.String()
+		return addrLeased, l.Expires, l.MAC
 	}
-	return true, ""
+	return addrFree, time.Time{}, nil
 }
 
-// poolAddr picks a pool address for x: its current lease, the address it
-// asks for, then the lowest free one.
-func (h *Handler) poolAddr(x *exchange) (netip.Addr, bool) {
-	if l, ok := h.Leases.Get(x.mac); ok {
-		if ok, _ := h.free(x, l.IP); ok {
-			return l.IP, true
+// free reports whether ip may be given to x.mac from the pool, and why
+// not. The caller holds h.mu.
+func (h *Handler) free(x *exchange, ip netip.Addr) (bool, string) {
+	v, _, holder := h.check(x, ip)
+	return v == addrFree, v.reason(holder)
+}
+
+// poolAddr picks a pool address for x: its current lease cur (if have),
+// the address it asks for, then the next free one after the last address
+// handed out. The caller holds h.mu.
+func (h *Handler) poolAddr(x *exchange, cur Lease, have bool) (netip.Addr, bool) {
+	if have {
+		if v, _, _ := h.check(x, cur.IP); v == addrFree {
+			return cur.IP, true
 		}
 	}
 	if want := addr4(x.req.RequestedIPAddress()); want.IsValid() {
-		if ok, _ := h.free(x, want); ok {
+		if v, _, _ := h.check(x, want); v == addrFree {
 			return want, true
 		}
 	}
-	for ip := x.net.RangeStart; ip.IsValid() && ip.Compare(x.net.RangeEnd) <= 0; ip = ip.Next() {
-		if ok, _ := h.free(x, ip); ok {
+	return h.nextFree(x)
+}
+
+// nextFree searches x's dynamic range from its cursor, wrapping once. A
+// range found full is not searched again before the earliest time an
+// address in it may free up (at most fullScanHold later) unless a lease
+// is released or declined meanwhile. The caller holds h.mu.
+func (h *Handler) nextFree(x *exchange) (netip.Addr, bool) {
+	n := x.net
+	key := poolKey{n.Name, n.RangeStart, n.RangeEnd}
+	st := h.pools[key]
+	if st == nil {
+		if h.pools == nil {
+			h.pools = map[poolKey]*poolState{}
+		}
+		st = &poolState{}
+		h.pools[key] = st
+	}
+	if x.now.Before(st.fullUntil) {
+		return netip.Addr{}, false
+	}
+	start := st.next
+	if !n.InPool(start) {
+		start = n.RangeStart
+	}
+	retry := x.now.Add(fullScanHold)
+	ip := start
+	for {
+		v, until, _ := h.check(x, ip)
+		if v == addrFree {
+			st.next, st.fullUntil = ip.Next(), time.Time{}
 			return ip, true
 		}
+		if !until.IsZero() && until.Before(retry) {
+			retry = until
+		}
+		if ip = ip.Next(); !n.InPool(ip) {
+			ip = n.RangeStart
+		}
+		if ip == start {
+			break
+		}
 	}
+	st.fullUntil = retry
 	return netip.Addr{}, false
+}
+
+// poolsChanged ends every "range is full" hold: an address was freed.
+// The caller holds h.mu.
+func (h *Handler) poolsChanged() {
+	for _, st := range h.pools {
+		st.fullUntil = time.Time{}
+	}
 }
 
 // plan runs boot.Decide for a PXE client. skip reports that the client
 // must get no reply at all (a known node whose state answers nothing).
-func (h *Handler) plan(x *exchange) (plan *boot.Plan, skip bool) {
+// When plan is nil, why says why there are no boot options.
+func (h *Handler) plan(x *exchange) (plan *boot.Plan, skip bool, why string) {
 	if !x.pxe {
-		return nil, false
+		return nil, false, "not a network boot client"
 	}
 	in := boot.Input{Request: x.client, NodeName: x.name, Node: x.node, Settings: h.Boot}
 	in.Settings.Server = x.net.ServerIP
@@ -291,65 +469,81 @@ func (h *Handler) plan(x *exchange) (plan *boot.Plan, skip bool) {
 	p, err := boot.Decide(in)
 	if err != nil {
 		x.event(EventError, netip.Addr{}, "boot decision: "+err.Error())
-		return nil, false
+		return nil, false, "boot decision failed"
 	}
 	if p.Action == boot.ActionIgnore {
 		if x.node != nil {
 			x.event(EventIgnored, netip.Addr{}, p.Reason)
-			return nil, true
+			return nil, true, p.Reason
 		}
-		return nil, false
+		return nil, false, p.Reason
 	}
-	return &p, false
+	return &p, false, ""
 }
 
 func (h *Handler) discover(x *exchange) (*dhcpv4.DHCPv4, error) {
 	x.event(EventDiscover, addr4(x.req.RequestedIPAddress()), "")
-	ip, ok := x.fixed()
-	if ok {
+	ip, fixed := x.fixed()
+	if fixed {
 		if !x.net.Prefix.Contains(ip) {
 			x.event(EventIgnored, ip, fmt.Sprintf("node address %s is not on network %s", ip, x.net.Name))
 			return nil, nil
 		}
-	} else {
-		if !x.net.HasPool() {
-			x.event(EventIgnored, netip.Addr{}, "no fixed address and network "+x.net.Name+" has no dynamicrange")
-			return nil, nil
-		}
-		if ip, ok = h.poolAddr(x); !ok {
-			x.event(EventIgnored, netip.Addr{}, "dynamic range of "+x.net.Name+" exhausted")
-			return nil, nil
-		}
+	} else if !x.net.HasPool() {
+		x.event(EventIgnored, netip.Addr{}, "no fixed address and network "+x.net.Name+" has no dynamicrange")
+		return nil, nil
 	}
-	plan, skip := h.plan(x)
+	plan, skip, _ := h.plan(x)
 	if skip {
 		return nil, nil
 	}
-	expires := x.now.Add(OfferHold)
-	if l, ok := h.Leases.Get(x.mac); ok && l.IP == ip && l.Expires.After(expires) {
-		expires = l.Expires
-	}
-	if err := h.put(x, ip, expires); err != nil {
-		if errors.Is(err, ErrAddressInUse) {
-			x.event(EventIgnored, ip, err.Error())
-			return nil, nil
-		}
-		x.event(EventError, ip, err.Error())
+	ip, ok, err := h.offerLease(x, ip, fixed)
+	if !ok {
 		return nil, err
 	}
-	resp, err := h.reply(x, dhcpv4.MessageTypeOffer, ip, plan)
-	if err != nil {
-		return nil, err
-	}
+	resp := h.reply(x, dhcpv4.MessageTypeOffer, ip, plan)
 	x.event(EventOffer, ip, "").Bootfile = bootfile(plan)
 	return resp, nil
 }
 
+// offerLease picks the address to offer (ip if fixed, else from the pool)
+// and holds it for the client. ok is false when there is nothing to
+// offer; the reason is recorded.
+func (h *Handler) offerLease(x *exchange, ip netip.Addr, fixed bool) (_ netip.Addr, ok bool, _ error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	cur, have := h.Leases.Get(x.mac)
+	if !fixed {
+		if ip, ok = h.poolAddr(x, cur, have); !ok {
+			x.event(EventIgnored, netip.Addr{}, "dynamic range of "+x.net.Name+" exhausted")
+			return netip.Addr{}, false, nil
+		}
+	}
+	expires := x.now.Add(OfferHold)
+	if have && cur.IP == ip && cur.Expires.After(expires) {
+		if cur.Node == x.name && cur.Network == x.net.Name && slices.Equal(cur.RelayInfo, x.base.RelayInfo) {
+			return ip, true, nil // the lease already holds it: nothing to write
+		}
+		expires = cur.Expires
+	}
+	if err := h.put(x, ip, expires); err != nil {
+		if errors.Is(err, ErrAddressInUse) {
+			x.event(EventIgnored, ip, err.Error())
+			return netip.Addr{}, false, nil
+		}
+		x.event(EventError, ip, err.Error())
+		return netip.Addr{}, false, err
+	}
+	return ip, true, nil
+}
+
+// put records x's lease of ip. The caller holds h.mu.
 func (h *Handler) put(x *exchange, ip netip.Addr, expires time.Time) error {
 	l := Lease{MAC: x.mac, IP: ip, Node: x.name, Network: x.net.Name, Expires: expires, Updated: x.now, RelayInfo: x.base.RelayInfo}
 	if err := h.Leases.Put(l); err != nil {
 		return fmt.Errorf("lease %s for %s: %w", ip, x.mac, err)
 	}
+	x.wrote = true
 	return nil
 }
 
@@ -378,48 +572,46 @@ func (h *Handler) request(x *exchange) (*dhcpv4.DHCPv4, error) {
 		return h.nak(x, want, "address "+want.String()+" is not on network "+x.net.Name)
 	case fixed && want != ip:
 		return h.nak(x, want, "node address is "+ip.String())
-	case !fixed:
-		if ok, why := h.free(x, want); !ok {
-			return h.nak(x, want, why)
-		}
 	}
-	plan, skip := h.plan(x)
+	plan, skip, _ := h.plan(x)
 	if skip {
 		return nil, nil
 	}
-	if err := h.put(x, want, x.now.Add(x.net.LeaseTime)); err != nil {
-		if errors.Is(err, ErrAddressInUse) {
-			return h.nak(x, want, err.Error())
+	if refused, err := h.ackLease(x, want, fixed); refused != "" || err != nil {
+		if err != nil {
+			return nil, err
 		}
-		x.event(EventError, want, err.Error())
-		return nil, err
+		return h.nak(x, want, refused)
 	}
-	resp, err := h.reply(x, dhcpv4.MessageTypeAck, want, plan)
-	if err != nil {
-		return nil, err
-	}
+	resp := h.reply(x, dhcpv4.MessageTypeAck, want, plan)
 	x.event(EventAck, want, "").Bootfile = bootfile(plan)
 	return resp, nil
 }
 
-func (h *Handler) nak(x *exchange, ip netip.Addr, reason string) (*dhcpv4.DHCPv4, error) {
-	resp, err := dhcpv4.NewReplyFromRequest(x.req,
-		dhcpv4.WithMessageType(dhcpv4.MessageTypeNak),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(x.net.ServerIP.AsSlice())),
-		dhcpv4.WithOption(dhcpv4.OptMessage(reason)),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("build nak: %w", err)
+// ackLease leases ip to x for the network's lease time; refused is the
+// NAK message when it may not.
+func (h *Handler) ackLease(x *exchange, ip netip.Addr, fixed bool) (refused string, _ error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if !fixed {
+		if ok, why := h.free(x, ip); !ok {
+			return why, nil
+		}
 	}
-	if x.base.Relay.IsValid() {
-		resp.SetBroadcast()
+	if err := h.put(x, ip, x.now.Add(x.net.LeaseTime)); err != nil {
+		if errors.Is(err, ErrAddressInUse) {
+			return err.Error(), nil
+		}
+		x.event(EventError, ip, err.Error())
+		return "", err
 	}
-	x.event(EventNak, ip, reason)
-	return resp, nil
+	return "", nil
 }
 
 func (h *Handler) release(x *exchange) error {
 	ip := addr4(x.req.ClientIPAddr)
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if done, err := h.dropLease(x, ip, "release"); !done {
 		return err
 	}
@@ -429,6 +621,8 @@ func (h *Handler) release(x *exchange) error {
 
 func (h *Handler) decline(x *exchange) error {
 	ip := addr4(x.req.RequestedIPAddress())
+	h.mu.Lock()
+	defer h.mu.Unlock()
 	if done, err := h.dropLease(x, ip, "decline"); !done {
 		return err
 	}
@@ -447,7 +641,7 @@ func (h *Handler) decline(x *exchange) error {
 // dropLease releases the client's lease of ip for a RELEASE or DECLINE
 // (what) addressed to this server. done is false when the message is not
 // for us, names a lease the client does not hold, or the release failed;
-// each case is recorded as an event.
+// each case is recorded as an event. The caller holds h.mu.
 func (h *Handler) dropLease(x *exchange, ip netip.Addr, what string) (done bool, err error) {
 	if sid := addr4(x.req.ServerIdentifier()); sid.IsValid() && sid != x.net.ServerIP {
 		x.event(EventIgnored, ip, what+" for server "+sid.String())
@@ -462,6 +656,8 @@ func (h *Handler) dropLease(x *exchange, ip netip.Addr, what string) (done bool,
 		x.event(EventError, ip, err.Error())
 		return false, fmt.Errorf("release %s: %w", x.mac, err)
 	}
+	x.wrote = true
+	h.poolsChanged()
 	return true, nil
 }
 
@@ -472,82 +668,59 @@ func (h *Handler) inform(x *exchange) (*dhcpv4.DHCPv4, error) {
 		x.event(EventIgnored, ip, "inform from an address not on network "+x.net.Name)
 		return nil, nil
 	}
-	plan, skip := h.plan(x)
+	plan, skip, _ := h.plan(x)
 	if skip {
 		return nil, nil
 	}
-	resp, err := h.reply(x, dhcpv4.MessageTypeAck, netip.Addr{}, plan)
-	if err != nil {
-		return nil, err
-	}
+	resp := h.reply(x, dhcpv4.MessageTypeAck, netip.Addr{}, plan)
 	x.event(EventAck, ip, "").Bootfile = bootfile(plan)
 	return resp, nil
 }
 
-// reply builds an OFFER or ACK giving yiaddr (zero for an INFORM's ACK,
-// which carries no lease).
-func (h *Handler) reply(x *exchange, mt dhcpv4.MessageType, yiaddr netip.Addr, plan *boot.Plan) (*dhcpv4.DHCPv4, error) {
-	n := x.net
-	mods := []dhcpv4.Modifier{
-		dhcpv4.WithMessageType(mt),
-		dhcpv4.WithOption(dhcpv4.OptServerIdentifier(n.ServerIP.AsSlice())),
-		dhcpv4.WithOption(dhcpv4.OptSubnetMask(net.CIDRMask(n.Prefix.Bits(), 32))),
-	}
-	if yiaddr.IsValid() {
-		lt := n.LeaseTime
-		if lt <= 0 {
-			lt = DefaultLeaseTime
+// proxy answers a request on a ProxyDHCP network (port 67) or on
+// ProxyPort: only network boot clients, only boot options, never an
+// address or a lease.
+func (h *Handler) proxy(x *exchange, mt dhcpv4.MessageType) (*dhcpv4.DHCPv4, error) {
+	var reply dhcpv4.MessageType
+	switch {
+	case mt == dhcpv4.MessageTypeDiscover && !x.proxyPort:
+		x.event(EventDiscover, netip.Addr{}, "")
+		reply = dhcpv4.MessageTypeOffer
+	case (mt == dhcpv4.MessageTypeRequest || mt == dhcpv4.MessageTypeInform) && x.proxyPort:
+		x.event(EventRequest, addr4(x.req.ClientIPAddr), "")
+		reply = dhcpv4.MessageTypeAck
+	case mt == dhcpv4.MessageTypeRequest:
+		want := addr4(x.req.RequestedIPAddress())
+		x.event(EventRequest, want, "")
+		x.event(EventIgnored, want, "proxydhcp: network "+x.net.Name+" leaves addresses to another DHCP server")
+		return nil, nil
+	default:
+		where := "port 67 of proxydhcp network " + x.net.Name
+		if x.proxyPort {
+			where = fmt.Sprintf("port %d", ProxyPort)
 		}
-		mods = append(mods,
-			dhcpv4.WithYourIP(yiaddr.AsSlice()),
-			dhcpv4.WithOption(dhcpv4.OptIPAddressLeaseTime(lt)),
-			dhcpv4.WithOption(dhcpv4.OptRenewTimeValue(lt/2)),
-			dhcpv4.WithOption(dhcpv4.OptRebindingTimeValue(lt*7/8)),
-		)
+		x.event(EventIgnored, netip.Addr{}, "proxydhcp: "+mt.String()+" is not answered on "+where)
+		return nil, nil
 	}
-	if n.Gateway.IsValid() {
-		mods = append(mods, dhcpv4.WithOption(dhcpv4.OptRouter(n.Gateway.AsSlice())))
+	c := x.client
+	if !strings.HasPrefix(c.VendorClass, boot.VendorPXEClient) && !c.IPXE() && !c.HTTPClient() {
+		x.event(EventIgnored, netip.Addr{}, "proxydhcp: not a network boot client")
+		return nil, nil
 	}
-	if len(n.Nameservers) > 0 {
-		ips := make([]net.IP, len(n.Nameservers))
-		for i, a := range n.Nameservers {
-			ips[i] = a.AsSlice()
-		}
-		mods = append(mods, dhcpv4.WithOption(dhcpv4.OptDNS(ips...)))
+	plan, skip, why := h.plan(x)
+	if skip {
+		return nil, nil
 	}
-	if n.Domain != "" {
-		mods = append(mods, dhcpv4.WithOption(dhcpv4.OptDomainName(n.Domain)))
+	if plan == nil {
+		x.event(EventIgnored, netip.Addr{}, "proxydhcp: no boot file: "+why)
+		return nil, nil
 	}
-	if x.name != "" {
-		mods = append(mods, dhcpv4.WithOption(dhcpv4.OptHostName(x.name)))
+	resp := h.proxyReply(x, reply, plan)
+	kind := EventOffer
+	if reply == dhcpv4.MessageTypeAck {
+		kind = EventAck
 	}
-	if n.MTU != 0 {
-		mods = append(mods, dhcpv4.WithGeneric(dhcpv4.OptionInterfaceMTU, []byte{byte(n.MTU >> 8), byte(n.MTU)}))
-	}
-	if file := bootfile(plan); file != "" {
-		mods = append(mods,
-			dhcpv4.WithServerIP(n.TFTPServer.AsSlice()),
-			dhcpv4.WithOption(dhcpv4.OptBootFileName(file)),
-		)
-		switch {
-		case plan.Action == boot.ActionLoaderHTTP:
-			mods = append(mods, dhcpv4.WithOption(dhcpv4.OptClassIdentifier(boot.VendorHTTPClient)))
-		case plan.Action == boot.ActionScript:
-			mods = append(mods, dhcpv4.WithGeneric(optIPXEEncap, []byte{optIPXENoPXE, 1, 1}))
-		case strings.HasPrefix(x.client.VendorClass, boot.VendorPXEClient):
-			mods = append(mods,
-				dhcpv4.WithOption(dhcpv4.OptClassIdentifier(boot.VendorPXEClient)),
-				dhcpv4.WithGeneric(dhcpv4.OptionVendorSpecificInformation, []byte{optPXEDiscCtrl, 1, 8, 255}),
-			)
-		}
-	}
-	resp, err := dhcpv4.NewReplyFromRequest(x.req, mods...)
-	if err != nil {
-		return nil, fmt.Errorf("build %s: %w", mt, err)
-	}
-	if file := bootfile(plan); file != "" && len(file) < 128 {
-		resp.BootFileName = file
-	}
+	x.event(kind, netip.Addr{}, "").Bootfile = bootfile(plan)
 	return resp, nil
 }
 

@@ -524,6 +524,20 @@ func TestNetworkFromObject(t *testing.T) {
 				RangeStart: netip.MustParseAddr("198.18.0.100"), RangeEnd: netip.MustParseAddr("198.18.0.200"),
 				Nameservers: []netip.Addr{netip.MustParseAddr("198.18.0.1"), netip.MustParseAddr("1.1.1.1")}, Domain: "lab", MTU: 9000,
 				LeaseTime: DefaultLeaseTime}, nil},
+		{"proxydhcp", map[string]string{"net": "198.18.0.0", "mask": "24", "proxydhcp": "1", "dynamicrange": "198.18.0.100-198.18.0.200"}, Network{
+			Name: "n", Prefix: netip.MustParsePrefix("198.18.0.0/24"), ServerIP: netip.MustParseAddr("198.18.0.1"),
+			TFTPServer: netip.MustParseAddr("198.18.0.1"), Nameservers: []netip.Addr{netip.MustParseAddr("9.9.9.9")},
+			RangeStart: netip.MustParseAddr("198.18.0.100"), RangeEnd: netip.MustParseAddr("198.18.0.200"),
+			Domain: "site.lab", LeaseTime: DefaultLeaseTime, Proxy: true}, nil},
+		{"proxydhcp-true", map[string]string{"net": "198.18.0.0", "mask": "24", "proxydhcp": " TRUE "}, Network{
+			Name: "n", Prefix: netip.MustParsePrefix("198.18.0.0/24"), ServerIP: netip.MustParseAddr("198.18.0.1"),
+			TFTPServer: netip.MustParseAddr("198.18.0.1"), Nameservers: []netip.Addr{netip.MustParseAddr("9.9.9.9")},
+			Domain: "site.lab", LeaseTime: DefaultLeaseTime, Proxy: true}, nil},
+		{"proxydhcp-no", map[string]string{"net": "198.18.0.0", "mask": "24", "proxydhcp": "no"}, Network{
+			Name: "n", Prefix: netip.MustParsePrefix("198.18.0.0/24"), ServerIP: netip.MustParseAddr("198.18.0.1"),
+			TFTPServer: netip.MustParseAddr("198.18.0.1"), Nameservers: []netip.Addr{netip.MustParseAddr("9.9.9.9")},
+			Domain: "site.lab", LeaseTime: DefaultLeaseTime}, nil},
+		{"bad-proxydhcp", map[string]string{"net": "198.18.0.0", "mask": "24", "proxydhcp": "maybe"}, Network{}, ErrBadAttr},
 		{"bad-mask", map[string]string{"net": "198.18.0.0", "mask": "255.0.255.0"}, Network{}, ErrBadNetwork},
 		{"range-outside", map[string]string{"net": "198.18.0.0", "mask": "24", "dynamicrange": "198.18.1.1-198.18.1.9"}, Network{}, ErrBadRange},
 		{"range-reversed", map[string]string{"net": "198.18.0.0", "mask": "24", "dynamicrange": "198.18.0.9-198.18.0.1"}, Network{}, ErrBadRange},
@@ -622,34 +636,5 @@ func TestConcurrentPool(t *testing.T) {
 	}
 	if len(owner) != 50 {
 		t.Errorf("%d addresses acknowledged, want all 50", len(owner))
-	}
-}
-
-// BenchmarkDORA measures a DISCOVER+REQUEST pair for a new pool client.
-func BenchmarkDORA(b *testing.B) {
-	h := newHandler(b, nil)
-	h.Nodes = nil
-	lab := labNetwork(b)
-	lab.RangeStart, lab.RangeEnd = netip.MustParseAddr("198.18.0.2"), netip.MustParseAddr("198.18.0.250")
-	macs := make([]net.HardwareAddr, 200)
-	disc := make([]*dhcpv4.DHCPv4, len(macs))
-	for i := range macs {
-		macs[i] = net.HardwareAddr{0x52, 0x54, 0, 0x77, 0, byte(i)}
-		disc[i] = discover(b, macs[i])
-	}
-	for i := 0; b.Loop(); i++ {
-		k := i % len(macs)
-		offer, err := h.Handle(disc[k], lab)
-		if err != nil || offer == nil {
-			b.Fatalf("discover: %v %v", offer, err)
-		}
-		req, err := dhcpv4.NewRequestFromOffer(offer)
-		if err != nil {
-			b.Fatal(err)
-		}
-		req.OpCode = dhcpv4.OpcodeBootRequest
-		if ack, err := h.Handle(req, lab); err != nil || ack == nil {
-			b.Fatalf("request: %v %v", ack, err)
-		}
 	}
 }

@@ -37,6 +37,12 @@ func (l Lease) Active(t time.Time) bool { return l.IP.IsValid() && t.Before(l.Ex
 // it fails with ErrAddressInUse when l.IP is held by a different MAC whose
 // lease is active at l.Updated, so no address is ever given to two MACs.
 // The in-memory MemoryLeases is one; the store provides a persistent one.
+//
+// A persistent implementation may also implement Committer to batch its
+// writes (group commit): Put and Release then only stage a write, which
+// Get and ByIP see at once, and Handler.Handle calls Commit, after
+// releasing its own lock, before it returns a reply that depends on the
+// write. Many concurrent exchanges thus share one durable transaction.
 type Leases interface {
 	// Get returns the lease of mac.
 	Get(mac net.HardwareAddr) (Lease, bool)
@@ -48,7 +54,15 @@ type Leases interface {
 	Release(mac net.HardwareAddr) error
 }
 
-// MemoryLeases is a Leases in memory, safe for concurrent use.
+// Committer is the optional group-commit side of a Leases.
+type Committer interface {
+	// Commit blocks until every Put and Release staged before the call is
+	// durable, and fails if any of them could not be stored.
+	Commit() error
+}
+
+// MemoryLeases is a Leases in memory (it does not implement Committer:
+// its writes are final at once), safe for concurrent use.
 type MemoryLeases struct {
 	mu    sync.Mutex
 	byMAC map[string]Lease

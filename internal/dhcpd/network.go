@@ -1,7 +1,10 @@
 // Package dhcpd is drover's DHCPv4 server: fixed addresses for defined
 // nodes, a dynamic pool for unknown machines, and the PXE/iPXE/UEFI HTTP
-// Boot options boot.Decide chooses. Handler is pure apart from the lease
-// store it is given; Server puts it on a socket bound to one interface.
+// Boot options boot.Decide chooses; on networks in ProxyDHCP mode only
+// those boot options, next to another site's DHCP server (port 67 and
+// ProxyPort 4011). Handler is pure apart from the lease store it is given
+// (which may group-commit its writes, see Committer); Server puts it on a
+// socket bound to one interface.
 package dhcpd
 
 import (
@@ -28,7 +31,7 @@ var (
 	ErrBadNetwork = errors.New("invalid network")
 	// ErrBadRange: dynamicrange is not START-END inside the network.
 	ErrBadRange = errors.New("invalid dynamicrange")
-	// ErrBadAttr: another attribute (gateway, nameservers, mtu, dhcplease) is malformed.
+	// ErrBadAttr: another attribute (gateway, nameservers, mtu, dhcplease, proxydhcp) is malformed.
 	ErrBadAttr = errors.New("invalid network attribute")
 )
 
@@ -47,6 +50,11 @@ type Network struct {
 	Domain               string
 	MTU                  uint16 // 0: not sent
 	LeaseTime            time.Duration
+	// Proxy is ProxyDHCP mode (the network object's drover attribute
+	// proxydhcp): another server hands out addresses, and drover answers
+	// only PXE, iPXE and UEFI HTTP Boot clients with boot options and no
+	// address, on port 67 (DISCOVER) and on ProxyPort (REQUEST).
+	Proxy bool
 }
 
 // HasPool reports whether n has a dynamic range.
@@ -134,6 +142,11 @@ func NetworkFromObject(obj inventory.Object, site inventory.Resolved, serverIP n
 		}
 		n.MTU = uint16(m)
 	}
+	proxy, err := parseBool(obj.Get("proxydhcp"))
+	if err != nil {
+		return Network{}, fmt.Errorf("%w: %s: proxydhcp %q", ErrBadAttr, obj.Name, obj.Get("proxydhcp"))
+	}
+	n.Proxy = proxy
 	n.LeaseTime = DefaultLeaseTime
 	if v := strings.TrimSpace(site["dhcplease"]); v != "" {
 		s, err := strconv.ParseUint(v, 10, 32)
@@ -143,6 +156,18 @@ func NetworkFromObject(obj inventory.Object, site inventory.Resolved, serverIP n
 		n.LeaseTime = time.Duration(s) * time.Second
 	}
 	return n, nil
+}
+
+// parseBool parses a drover yes/no attribute: 1, yes, true, y, on (any
+// case) are true; empty, 0, no, false, n, off are false.
+func parseBool(v string) (bool, error) {
+	switch strings.ToLower(strings.TrimSpace(v)) {
+	case "1", "yes", "y", "true", "on":
+		return true, nil
+	case "", "0", "no", "n", "false", "off":
+		return false, nil
+	}
+	return false, ErrBadAttr
 }
 
 // parseRange parses "START-END" (also "START,END", as xCAT's makedhcp accepts).

@@ -105,9 +105,49 @@ func TestServerInterface(t *testing.T) {
 	if resp.MessageType() != dhcpv4.MessageTypeOffer || resp.YourIPAddr.String() != "198.18.0.11" || resp.BootFileName != "undionly.kpxe" {
 		t.Errorf("reply %s", resp.Summary())
 	}
+
+	// ProxyDHCP port: the client, now with an address from "another"
+	// DHCP server, asks 198.18.0.1:4011 for its boot file by unicast.
+	if out, err := exec.Command("nsenter", "-t", pid, "-n", "ip", "addr", "add", "198.18.0.77/24", "dev", "veth-c").CombinedOutput(); err != nil {
+		t.Fatalf("client address: %v: %s", err, out)
+	}
+	ps := &Server{Interface: "veth-s", Network: proxyNetwork(t), Handler: h, Port: ProxyPort}
+	pdone := make(chan error, 1)
+	go func() { pdone <- ps.Serve(ctx) }()
+	preq := proxyRequest(t, macCN1, "198.18.0.77", biosPXE...)
+	proxyAddr := &net.UDPAddr{IP: net.IPv4(198, 18, 0, 1), Port: ProxyPort}
+	resp = nil
+	for i := 0; resp == nil && i < 40; i++ {
+		if _, err := client.WriteTo(preq.ToBytes(), proxyAddr); err != nil {
+			t.Fatalf("send to %s: %v", proxyAddr, err)
+		}
+		if err := client.SetReadDeadline(time.Now().Add(250 * time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		if n, _, err := client.ReadFrom(buf); err == nil {
+			if resp, err = dhcpv4.FromBytes(buf[:n]); err != nil {
+				t.Fatal(err)
+			}
+			if resp.TransactionID != preq.TransactionID {
+				resp = nil // a late reply to a DISCOVER above
+			}
+		}
+	}
+	if resp == nil {
+		mu.Lock()
+		defer mu.Unlock()
+		t.Fatalf("no reply from %s; handler events: %+v", proxyAddr, events)
+	}
+	if resp.MessageType() != dhcpv4.MessageTypeAck || !resp.YourIPAddr.IsUnspecified() || resp.BootFileName != "undionly.kpxe" ||
+		resp.ClassIdentifier() != "PXEClient" {
+		t.Errorf("proxydhcp reply %s", resp.Summary())
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("Serve after cancel: %v", err)
+	}
+	if err := <-pdone; err != nil {
+		t.Errorf("proxydhcp Serve after cancel: %v", err)
 	}
 }
 
