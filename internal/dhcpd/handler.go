@@ -462,9 +462,11 @@ func (h *Handler) plan(x *exchange) (plan *boot.Plan, skip bool, why string) {
 				}
 			}
 		}
-		if h.Token != nil {
-			in.Token = h.Token(x.mac)
-		}
+	}
+	// Unknown MACs booting discovery need the token too: every script
+	// and report URL is signed.
+	if h.Token != nil {
+		in.Token = h.Token(x.mac)
 	}
 	p, err := boot.Decide(in)
 	if err != nil {

@@ -638,3 +638,18 @@ func TestConcurrentPool(t *testing.T) {
 		t.Errorf("%d addresses acknowledged, want all 50", len(owner))
 	}
 }
+
+// TestUnknownMACDiscoverySigned: an unknown MAC booting the discovery
+// target gets a signed script URL (httpboot refuses unsigned ones).
+func TestUnknownMACDiscoverySigned(t *testing.T) {
+	h := newHandler(t, nil)
+	h.Boot.Discover = boot.Target{Kernel: "/srv/discover/vmlinuz", Initrds: []string{"/srv/discover/initrd"}}
+	resp, err := h.Handle(discover(t, macUnknown, ipxe...), labNetwork(t))
+	if err != nil || resp == nil {
+		t.Fatalf("Handle: %v, %v", resp, err)
+	}
+	want := "http://198.18.0.1:8080/boot/script/52-54-00-99-00-01?token=tok-01"
+	if resp.BootFileName != want {
+		t.Errorf("boot file %q, want %q", resp.BootFileName, want)
+	}
+}
