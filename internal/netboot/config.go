@@ -245,7 +245,7 @@ func Desired(in Inputs) Config {
 			} else {
 				l.Network = n
 				l.MTU = n.MTU
-				l.Proxy, _ = truthy(netObj.Get("proxydhcp"))
+				l.Proxy = n.Proxy
 				ra, set := truthy(netObj.Get("ra"))
 				if !set {
 					ra = !l.Proxy

@@ -419,6 +419,11 @@ func (rt *runtime) plan(cfg Config) map[string]wantUnit {
 			srv := &dhcpd.Server{Interface: l.Iface, Network: l.Network, Handler: handlerFor(),
 				Log: rt.log.With("svc", "dhcpd"), Events: func(e dhcpd.Event) { rt.rec.add(dhcpEvent(e)) }}
 			want["dhcp/"+l.Iface] = wantUnit{spec: dhcpSpec{l, cfg.Networks, cfg.Boot}, serve: srv.Serve}
+			if l.Proxy {
+				px := &dhcpd.Server{Interface: l.Iface, Network: l.Network, Handler: handlerFor(), Port: dhcpd.ProxyPort,
+					Log: rt.log.With("svc", "proxydhcp"), Events: func(e dhcpd.Event) { rt.rec.add(dhcpEvent(e)) }}
+				want["proxydhcp/"+l.Iface] = wantUnit{spec: dhcpSpec{l, cfg.Networks, cfg.Boot}, serve: px.Serve}
+			}
 		}
 		if l.RA {
 			snd := &ra.Sender{Interface: l.Iface, MTU: uint32(l.MTU), Log: rt.log.With("svc", "ra"), Events: rt.raEvent}
