@@ -54,6 +54,9 @@ type Config struct {
 	Interfaces func() ([]netboot.Iface, error)
 	// BootReady, if set, is called after each boot service reconfiguration.
 	BootReady func(netboot.Config)
+	// DebugListen, if set, serves Go's pprof profiles (/debug/pprof/) on
+	// this address, without authentication: keep it on loopback.
+	DebugListen string
 }
 
 // Validate checks the configuration and fills defaults.
@@ -158,6 +161,21 @@ func Run(ctx context.Context, cfg Config) error {
 		return nil
 	})
 	g.Go(func() error { return boot.Serve(gctx) })
+	if cfg.DebugListen != "" {
+		dbg := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
+		dln, err := net.Listen("tcp", cfg.DebugListen)
+		if err != nil {
+			return fmt.Errorf("debug listener: %w", err)
+		}
+		log.Warn("pprof profiles served without authentication", "url", "http://"+dln.Addr().String()+"/debug/pprof/")
+		g.Go(func() error {
+			if err := dbg.Serve(dln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+				return fmt.Errorf("debug server: %w", err)
+			}
+			return nil
+		})
+		g.Go(func() error { <-gctx.Done(); return dbg.Close() })
+	}
 	g.Go(func() error {
 		<-gctx.Done()
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)

@@ -521,14 +521,14 @@ func (h *Handler) offerLease(x *exchange, ip netip.Addr, fixed bool) (_ netip.Ad
 			return netip.Addr{}, false, nil
 		}
 	}
-	expires := x.now.Add(OfferHold)
+	expires, offer := x.now.Add(OfferHold), true
 	if have && cur.IP == ip && cur.Expires.After(expires) {
 		if cur.Node == x.name && cur.Network == x.net.Name && slices.Equal(cur.RelayInfo, x.base.RelayInfo) {
 			return ip, true, nil // the lease already holds it: nothing to write
 		}
-		expires = cur.Expires
+		expires, offer = cur.Expires, false
 	}
-	if err := h.put(x, ip, expires); err != nil {
+	if err := h.put(x, ip, expires, offer); err != nil {
 		if errors.Is(err, ErrAddressInUse) {
 			x.event(EventIgnored, ip, err.Error())
 			return netip.Addr{}, false, nil
@@ -540,8 +540,9 @@ func (h *Handler) offerLease(x *exchange, ip netip.Addr, fixed bool) (_ netip.Ad
 }
 
 // put records x's lease of ip. The caller holds h.mu.
-func (h *Handler) put(x *exchange, ip netip.Addr, expires time.Time) error {
-	l := Lease{MAC: x.mac, IP: ip, Node: x.name, Network: x.net.Name, Expires: expires, Updated: x.now, RelayInfo: x.base.RelayInfo}
+func (h *Handler) put(x *exchange, ip netip.Addr, expires time.Time, offer bool) error {
+	l := Lease{MAC: x.mac, IP: ip, Node: x.name, Network: x.net.Name, Expires: expires, Updated: x.now,
+		RelayInfo: x.base.RelayInfo, Offer: offer}
 	if err := h.Leases.Put(l); err != nil {
 		return fmt.Errorf("lease %s for %s: %w", ip, x.mac, err)
 	}
@@ -600,7 +601,7 @@ func (h *Handler) ackLease(x *exchange, ip netip.Addr, fixed bool) (refused stri
 			return why, nil
 		}
 	}
-	if err := h.put(x, ip, x.now.Add(x.net.LeaseTime)); err != nil {
+	if err := h.put(x, ip, x.now.Add(x.net.LeaseTime), false); err != nil {
 		if errors.Is(err, ErrAddressInUse) {
 			return err.Error(), nil
 		}

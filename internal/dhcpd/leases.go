@@ -28,6 +28,10 @@ type Lease struct {
 	// RelayInfo is the raw relay agent information (option 82) of the
 	// last relayed request, nil when direct.
 	RelayInfo []byte
+	// Offer marks a lease that only holds an offered address (OfferHold)
+	// until the client's REQUEST. It binds nothing, so a persistent store
+	// may keep it in memory only; the REQUEST writes the real lease.
+	Offer bool
 }
 
 // Active reports whether l holds its address at t.

@@ -27,6 +27,11 @@ const ProxyPort = 4011
 // concurrent requests share one transaction (Committer).
 const serverWorkers = 128
 
+// readBuffer is the socket receive buffer Serve asks for (the kernel caps
+// it at net.core.rmem_max): room for bursts while workers wait for a
+// lease commit.
+const readBuffer = 4 << 20
+
 // Server serves Handler on one interface (SO_BINDTODEVICE, port 67,
 // broadcast replies to clients without an address, replies to the relay
 // for relayed requests). It needs CAP_NET_BIND_SERVICE and CAP_NET_RAW.
@@ -91,6 +96,9 @@ func (s *Server) Serve(ctx context.Context) error {
 			return fmt.Errorf("%s: %w", what, err)
 		}
 		conn = c
+	}
+	if rb, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
+		_ = rb.SetReadBuffer(readBuffer) // best effort
 	}
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()

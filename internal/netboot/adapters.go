@@ -103,6 +103,12 @@ func (l *leases) Put(x dhcpd.Lease) error {
 	if err := l.mem.Put(x); err != nil {
 		return err
 	}
+	// An offer's short hold is kept in memory only: an offer binds
+	// nothing, and the REQUEST that follows writes the real lease (checked
+	// against the database then). This halves the writes per new client.
+	if x.Offer {
+		return nil
+	}
 	l.stage(store.LeaseWrite{Lease: store.Lease{MAC: x.MAC.String(), IP: x.IP, Node: x.Node, Network: x.Network,
 		Expires: x.Expires, Updated: x.Updated, RelayInfo: x.RelayInfo}})
 	return nil

@@ -29,7 +29,7 @@ type recorder struct {
 
 const (
 	eventQueue = 1 << 16
-	eventBatch = 2048
+	eventBatch = 256
 	eventTick  = 100 * time.Millisecond
 )
 

@@ -403,7 +403,7 @@ func (rt *runtime) plan(cfg Config) map[string]wantUnit {
 				Networks: cfg.Networks,
 				Boot:     cfg.Boot,
 				Token:    rt.tokens.Sign,
-				Events:   func(e dhcpd.Event) { rt.rec.add(dhcpEvent(e)) },
+				Events:   rt.dhcpEvent,
 			}
 		}
 		return handler
@@ -417,11 +417,11 @@ func (rt *runtime) plan(cfg Config) map[string]wantUnit {
 				Boot     boot.Settings
 			}
 			srv := &dhcpd.Server{Interface: l.Iface, Network: l.Network, Handler: handlerFor(),
-				Log: rt.log.With("svc", "dhcpd"), Events: func(e dhcpd.Event) { rt.rec.add(dhcpEvent(e)) }}
+				Log: rt.log.With("svc", "dhcpd"), Events: rt.dhcpEvent}
 			want["dhcp/"+l.Iface] = wantUnit{spec: dhcpSpec{l, cfg.Networks, cfg.Boot}, serve: srv.Serve}
 			if l.Proxy {
 				px := &dhcpd.Server{Interface: l.Iface, Network: l.Network, Handler: handlerFor(), Port: dhcpd.ProxyPort,
-					Log: rt.log.With("svc", "proxydhcp"), Events: func(e dhcpd.Event) { rt.rec.add(dhcpEvent(e)) }}
+					Log: rt.log.With("svc", "proxydhcp"), Events: rt.dhcpEvent}
 				want["proxydhcp/"+l.Iface] = wantUnit{spec: dhcpSpec{l, cfg.Networks, cfg.Boot}, serve: px.Serve}
 			}
 		}
@@ -481,6 +481,21 @@ func (rt *runtime) who(ip netip.Addr) (node, mac string) {
 		return o.Name, ""
 	}
 	return "", ""
+}
+
+// dhcpEvent records a DHCP step. Every step of a node or of a network
+// boot client (PXE, iPXE, UEFI HTTP Boot: it sends its architecture) is
+// recorded; a plain DHCP client no node claims (a laptop, a printer, a
+// DHCP storm) is recorded by its outcome only — ack, nak, release,
+// decline, refusal, error — so it cannot fill the log four rows a client.
+func (rt *runtime) dhcpEvent(e dhcpd.Event) {
+	if e.Node == "" && e.Arch == "" && e.Reason == "" {
+		switch e.Kind {
+		case dhcpd.EventDiscover, dhcpd.EventOffer, dhcpd.EventRequest:
+			return
+		}
+	}
+	rt.rec.add(dhcpEvent(e))
 }
 
 // raEvent records router solicitations (a booting iPXE asks for a router)

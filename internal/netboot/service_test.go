@@ -17,7 +17,7 @@ import (
 	"drover.dev/drover/internal/store"
 )
 
-func openStore(t *testing.T, dir string) *store.Store {
+func openStore(t testing.TB, dir string) *store.Store {
 	t.Helper()
 	st, err := store.Open(t.Context(), store.Config{DataDir: dir})
 	if err != nil {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -89,10 +90,41 @@ func (s *Store) PruneBootEvents(ctx context.Context, before time.Time) (int64, e
 	return n, nil
 }
 
+// nodeIndexHint repeats the node index's condition (it only holds events
+// that have a node) so both databases may use it for a query by node.
+func nodeIndexHint(col string) string {
+	if col == "node" {
+		return " AND node <> ''"
+	}
+	return ""
+}
+
 // SQLite.
 
+// eventRowsPerInsert is how many events one INSERT statement carries
+// (7 parameters each, well under SQLite's limit of 32766).
+const eventRowsPerInsert = 64
+
 func (s *sqliteDB) addBootEvents(ctx context.Context, evs []BootEvent) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil)
+	// Rows go in eventRowsPerInsert at a time (one statement step per row
+	// costs more than the row itself), the rest one by one; both
+	// statements are prepared once (evdb has one connection: before the
+	// transaction takes it).
+	s.eventStmtsOnce.Do(func() {
+		const row = "(?, ?, ?, ?, ?, ?, ?)"
+		q := "INSERT INTO boot_events (time, node, mac, kind, detail, reason, remote) VALUES "
+		if s.eventMany, s.eventStmtsErr = s.evdb.PrepareContext(context.WithoutCancel(ctx),
+			q+strings.TrimSuffix(strings.Repeat(row+",", eventRowsPerInsert), ",")); s.eventStmtsErr != nil {
+			return
+		}
+		s.eventOne, s.eventStmtsErr = s.evdb.PrepareContext(context.WithoutCancel(ctx), q+row)
+	})
+	if s.eventStmtsErr != nil {
+		return s.eventStmtsErr
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.evdb.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -101,16 +133,21 @@ func (s *sqliteDB) addBootEvents(ctx context.Context, evs []BootEvent) (err erro
 			tx.Rollback()
 		}
 	}()
-	st, err := tx.PrepareContext(ctx, `INSERT INTO boot_events (time, node, mac, kind, detail, reason, remote)
-		VALUES (?, ?, ?, ?, ?, ?, ?)`)
-	if err != nil {
-		return err
-	}
-	defer st.Close()
-	for _, e := range evs {
-		if _, err := st.ExecContext(ctx, e.Time.Format(sqliteTimeFormat), e.Node, e.MAC, e.Kind, e.Detail, e.Reason, e.Remote); err != nil {
+	many, one := tx.StmtContext(ctx, s.eventMany), tx.StmtContext(ctx, s.eventOne)
+	args := make([]any, 0, 7*eventRowsPerInsert)
+	for len(evs) > 0 {
+		n, st := eventRowsPerInsert, many
+		if len(evs) < eventRowsPerInsert {
+			n, st = 1, one
+		}
+		args = args[:0]
+		for _, e := range evs[:n] {
+			args = append(args, e.Time.Format(sqliteTimeFormat), e.Node, e.MAC, e.Kind, e.Detail, e.Reason, e.Remote)
+		}
+		if _, err := st.ExecContext(ctx, args...); err != nil {
 			return err
 		}
+		evs = evs[n:]
 	}
 	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("commit: %w", err)
@@ -126,7 +163,7 @@ func (s *sqliteDB) bootEvents(ctx context.Context, col, key string, since time.T
 		limit = -1 // no limit
 	}
 	rows, err := s.db.QueryContext(ctx, `SELECT id, time, node, mac, kind, detail, reason, remote
-		FROM boot_events WHERE `+col+` = ? AND time >= ? ORDER BY time, id LIMIT ?`,
+		FROM boot_events WHERE `+col+` = ? AND time >= ?`+nodeIndexHint(col)+` ORDER BY time, id LIMIT ?`,
 		key, since.Format(sqliteTimeFormat), limit)
 	if err != nil {
 		return nil, err
@@ -148,6 +185,8 @@ func (s *sqliteDB) bootEvents(ctx context.Context, col, key string, since time.T
 }
 
 func (s *sqliteDB) pruneBootEvents(ctx context.Context, before time.Time) (int64, error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	res, err := s.db.ExecContext(ctx, "DELETE FROM boot_events WHERE time < ?", before.Format(sqliteTimeFormat))
 	if err != nil {
 		return 0, err
@@ -199,7 +238,7 @@ func (p *postgresDB) bootEvents(ctx context.Context, col, key string, since time
 		lim = &limit
 	}
 	rows, err := p.pool.Query(ctx, `SELECT id, time, node, mac, kind, detail, reason, remote
-		FROM boot_events WHERE `+col+` = $1 AND time >= $2 ORDER BY time, id LIMIT $3`,
+		FROM boot_events WHERE `+col+` = $1 AND time >= $2`+nodeIndexHint(col)+` ORDER BY time, id LIMIT $3`,
 		key, since, lim)
 	if err != nil {
 		return nil, err

@@ -174,7 +174,15 @@ func finishLease(l *Lease, ip string) error {
 const sqliteLeaseCols = "mac, ip, node, network, expires, updated, relay_info"
 
 func (s *sqliteDB) writeLeases(ctx context.Context, ws []LeaseWrite) (err error) {
-	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
+	// Prepared once (parsing SQL per lease costs more than the write), and
+	// before the transaction takes evdb's one connection.
+	prepared, err := s.prepareLeaseStmts(ctx)
+	if err != nil {
+		return err
+	}
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
+	tx, err := s.evdb.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 	if err != nil {
 		return fmt.Errorf("begin: %w", err)
 	}
@@ -183,14 +191,20 @@ func (s *sqliteDB) writeLeases(ctx context.Context, ws []LeaseWrite) (err error)
 			tx.Rollback()
 		}
 	}()
+	st := &leaseStmts{
+		other:     tx.StmtContext(ctx, prepared.other),
+		dropOther: tx.StmtContext(ctx, prepared.dropOther),
+		upsert:    tx.StmtContext(ctx, prepared.upsert),
+		release:   tx.StmtContext(ctx, prepared.release),
+	}
 	for _, w := range ws {
 		if w.Release {
-			if _, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE mac = ?", w.Lease.MAC); err != nil {
+			if _, err := st.release.ExecContext(ctx, w.Lease.MAC); err != nil {
 				return err
 			}
 			continue
 		}
-		if err := sqlitePutLease(ctx, tx, w.Lease); err != nil {
+		if err := st.put(ctx, w.Lease); err != nil {
 			return err
 		}
 	}
@@ -200,11 +214,43 @@ func (s *sqliteDB) writeLeases(ctx context.Context, ws []LeaseWrite) (err error)
 	return nil
 }
 
-func sqlitePutLease(ctx context.Context, tx *sql.Tx, l Lease) error {
+// leaseStmts are the statements of a SQLite lease batch.
+type leaseStmts struct {
+	other, dropOther, upsert, release *sql.Stmt
+}
+
+// prepareLeaseStmts prepares the lease statements on evdb the first time.
+func (s *sqliteDB) prepareLeaseStmts(ctx context.Context) (*leaseStmts, error) {
+	s.stmtsOnce.Do(func() {
+		st := &leaseStmts{}
+		for _, p := range []struct {
+			dst **sql.Stmt
+			sql string
+		}{
+			{&st.other, "SELECT mac, expires FROM leases WHERE ip = ? AND mac <> ?"},
+			{&st.dropOther, "DELETE FROM leases WHERE ip = ? AND mac <> ?"},
+			{&st.upsert, `INSERT INTO leases (` + sqliteLeaseCols + `) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, node = excluded.node, network = excluded.network,
+			expires = excluded.expires, updated = excluded.updated, relay_info = excluded.relay_info`},
+			{&st.release, "DELETE FROM leases WHERE mac = ?"},
+		} {
+			stmt, err := s.evdb.PrepareContext(context.WithoutCancel(ctx), p.sql)
+			if err != nil {
+				s.stmtsErr = err
+				return
+			}
+			*p.dst = stmt
+		}
+		s.stmts = st
+	})
+	return s.stmts, s.stmtsErr
+}
+
+func (st *leaseStmts) put(ctx context.Context, l Lease) error {
 	ip := l.IP.String()
 	updated := l.Updated.Format(sqliteTimeFormat)
 	var other, expires string
-	err := tx.QueryRowContext(ctx, "SELECT mac, expires FROM leases WHERE ip = ? AND mac <> ?", ip, l.MAC).Scan(&other, &expires)
+	err := st.other.QueryRowContext(ctx, ip, l.MAC).Scan(&other, &expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -213,14 +259,11 @@ func sqlitePutLease(ctx context.Context, tx *sql.Tx, l Lease) error {
 		t, _ := time.Parse(sqliteTimeFormat, expires)
 		return inUseError(l.IP, other, t)
 	default:
-		if _, err := tx.ExecContext(ctx, "DELETE FROM leases WHERE ip = ? AND mac <> ?", ip, l.MAC); err != nil {
+		if _, err := st.dropOther.ExecContext(ctx, ip, l.MAC); err != nil {
 			return err
 		}
 	}
-	_, err = tx.ExecContext(ctx, `INSERT INTO leases (`+sqliteLeaseCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (mac) DO UPDATE SET ip = excluded.ip, node = excluded.node, network = excluded.network,
-			expires = excluded.expires, updated = excluded.updated, relay_info = excluded.relay_info`,
-		l.MAC, ip, l.Node, l.Network, l.Expires.Format(sqliteTimeFormat), updated, l.RelayInfo)
+	_, err = st.upsert.ExecContext(ctx, l.MAC, ip, l.Node, l.Network, l.Expires.Format(sqliteTimeFormat), updated, l.RelayInfo)
 	return err
 }
 

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/pressly/goose/v3"
@@ -26,17 +27,43 @@ type sqliteDB struct {
 	db   *sql.DB
 	path string
 	log  *slog.Logger
+	// wmu queues this process's write transactions in Go. SQLite allows
+	// one writer at a time, and a writer that finds the database locked
+	// polls with sleeps (busy_timeout), which stalls a DHCP reply waiting
+	// for its lease behind a batch of boot events for milliseconds.
+	wmu sync.Mutex
+
+	stmtsOnce sync.Once
+	stmts     *leaseStmts // prepared lease statements (leaseStmts)
+	stmtsErr  error
+
+	// evdb is the connection for the boot services' high-rate writes —
+	// DHCP leases and boot events — with synchronous=NORMAL: a commit
+	// survives a crash of the process (kill -9, a restart) as soon as it
+	// returns, without waiting for the disk; only a power loss may take the
+	// last of them (Kea's persistent memfile gives the same). The inventory,
+	// tokens and metadata keep synchronous=FULL on db.
+	evdb *sql.DB
+
+	eventStmtsOnce      sync.Once
+	eventMany, eventOne *sql.Stmt // boot event inserts (addBootEvents)
+	eventStmtsErr       error
 }
 
 // sqliteDSN returns the modernc.org/sqlite DSN for the file at path (which
 // must be absolute).
-func sqliteDSN(path string) string {
+func sqliteDSN(path string) string { return sqliteDSNSync(path, "FULL") }
+
+// sqliteDSNSync is sqliteDSN with another synchronous level.
+func sqliteDSNSync(path, sync string) string {
 	u := url.URL{Path: path}
 	return "file:" + u.EscapedPath() +
 		"?_pragma=journal_mode(WAL)" +
 		"&_pragma=busy_timeout(10000)" +
 		"&_pragma=foreign_keys(1)" +
-		"&_pragma=synchronous(FULL)" +
+		"&_pragma=synchronous(" + sync + ")" +
+		// Statement journals (multi-row inserts) in memory, not temp files.
+		"&_pragma=temp_store(MEMORY)" +
 		"&_txlock=immediate"
 }
 
@@ -70,6 +97,11 @@ func openSQLite(ctx context.Context, path string, log *slog.Logger) (*sqliteDB, 
 		db.Close()
 		return nil, err
 	}
+	if s.evdb, err = sql.Open("sqlite", sqliteDSNSync(path, "NORMAL")); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: open %s: %w", path, err)
+	}
+	s.evdb.SetMaxOpenConns(1)
 	return s, nil
 }
 
@@ -77,7 +109,10 @@ func (s *sqliteDB) migrate(ctx context.Context) (int64, error) {
 	return runMigrations(ctx, goose.DialectSQLite3, s.db, "migrations/sqlite", s.log)
 }
 
-func (s *sqliteDB) close() error { return s.db.Close() }
+func (s *sqliteDB) close() error {
+	err := s.evdb.Close()
+	return errors.Join(s.db.Close(), err)
+}
 
 func (s *sqliteDB) ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
@@ -145,6 +180,8 @@ func (s *sqliteDB) load(ctx context.Context) (int64, []*inventory.Object, error)
 }
 
 func (s *sqliteDB) apply(ctx context.Context, batch []memChange) (rev int64, err error) {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	tx, err := s.db.BeginTx(ctx, nil) // BEGIN IMMEDIATE (_txlock)
 	if err != nil {
 		return 0, fmt.Errorf("begin: %w", err)
