@@ -56,3 +56,37 @@ func TestEventConversion(t *testing.T) {
 		})
 	}
 }
+
+// TestDHCPEventFilter: plain DHCP clients no node claims are logged by
+// outcome only, unless they network booted (sent an architecture) lately.
+func TestDHCPEventFilter(t *testing.T) {
+	rt := &runtime{rec: newRecorder(nil, nil)}
+	rt.booters.seen = map[string]time.Time{}
+	t0 := time.Date(2026, 11, 22, 1, 0, 0, 0, time.UTC)
+	plain, _ := net.ParseMAC("52:54:00:00:00:01")
+	booter, _ := net.ParseMAC("52:54:00:00:00:02")
+	steps := []dhcpd.EventKind{dhcpd.EventDiscover, dhcpd.EventOffer, dhcpd.EventRequest, dhcpd.EventAck}
+	for _, k := range steps {
+		rt.dhcpEvent(dhcpd.Event{Time: t0, Kind: k, MAC: plain})
+		rt.dhcpEvent(dhcpd.Event{Time: t0, Kind: k, MAC: booter, Arch: "bios"})
+		rt.dhcpEvent(dhcpd.Event{Time: t0, Kind: k, MAC: plain, Node: "cn1"})
+	}
+	for _, k := range steps { // the booter's OS, later, without an architecture
+		rt.dhcpEvent(dhcpd.Event{Time: t0.Add(time.Minute), Kind: k, MAC: booter})
+	}
+	rt.dhcpEvent(dhcpd.Event{Time: t0, Kind: dhcpd.EventIgnored, MAC: plain, Reason: "pool exhausted"})
+	rt.dhcpEvent(dhcpd.Event{Time: t0.Add(2 * time.Hour), Kind: dhcpd.EventDiscover, MAC: booter})
+	got := map[string]int{}
+	for len(rt.rec.ch) > 0 {
+		e := <-rt.rec.ch
+		got[e.MAC+" "+e.Node]++
+	}
+	want := map[string]int{
+		"52:54:00:00:00:01 ":    2, // ack + the refusal
+		"52:54:00:00:00:02 ":    8, // all four, twice
+		"52:54:00:00:00:01 cn1": 4,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("recorded events per client (-want +got):\n%s", diff)
+	}
+}

@@ -93,6 +93,7 @@ func (s *Service) Serve(ctx context.Context) error {
 		reports: make(chan statusUpdate, 1024),
 	}
 	rt.records.Store(dnsd.RecordsFromNodes(nil))
+	rt.booters.seen = map[string]time.Time{}
 
 	// The writers outlive the services so the last events and leases land.
 	wctx, stopWriters := context.WithCancel(context.WithoutCancel(ctx))
@@ -144,6 +145,11 @@ type runtime struct {
 	settings struct {
 		sync.RWMutex
 		boot boot.Settings
+	}
+	// booters are the unknown MACs seen network booting, and when.
+	booters struct {
+		sync.Mutex
+		seen map[string]time.Time
 	}
 }
 
@@ -485,18 +491,35 @@ func (rt *runtime) who(ip netip.Addr) (node, mac string) {
 
 // dhcpEvent records a DHCP step. Every step of a node or of a network
 // boot client (PXE, iPXE, UEFI HTTP Boot: it sends its architecture) is
-// recorded; a plain DHCP client no node claims (a laptop, a printer, a
-// DHCP storm) is recorded by its outcome only — ack, nak, release,
-// decline, refusal, error — so it cannot fill the log four rows a client.
+// recorded, and of the OS that machine boots (an unknown machine's
+// discovery environment) for an hour after. A plain DHCP client nothing
+// else is known of (a laptop, a printer, a DHCP storm) is recorded by its
+// outcome only — ack, nak, release, decline, refusal, error — so it cannot
+// fill the log with four rows per client.
 func (rt *runtime) dhcpEvent(e dhcpd.Event) {
-	if e.Node == "" && e.Arch == "" && e.Reason == "" {
-		switch e.Kind {
-		case dhcpd.EventDiscover, dhcpd.EventOffer, dhcpd.EventRequest:
-			return
+	if e.Node == "" && e.Reason == "" && e.MAC != nil {
+		key := string(e.MAC)
+		rt.booters.Lock()
+		if e.Arch != "" {
+			if len(rt.booters.seen) >= maxBooters {
+				clear(rt.booters.seen) // a flood of unknown PXE clients: start over
+			}
+			rt.booters.seen[key] = e.Time
+		}
+		seen, ok := rt.booters.seen[key]
+		rt.booters.Unlock()
+		if !ok || e.Time.Sub(seen) > time.Hour {
+			switch e.Kind {
+			case dhcpd.EventDiscover, dhcpd.EventOffer, dhcpd.EventRequest:
+				return
+			}
 		}
 	}
 	rt.rec.add(dhcpEvent(e))
 }
+
+// maxBooters bounds the set of unknown MACs recently seen network booting.
+const maxBooters = 1 << 16
 
 // raEvent records router solicitations (a booting iPXE asks for a router)
 // on the soliciting node's timeline, and failures.
