@@ -100,6 +100,7 @@ func (s *Server) Serve(ctx context.Context) error {
 	if rb, ok := conn.(interface{ SetReadBuffer(int) error }); ok {
 		_ = rb.SetReadBuffer(readBuffer) // best effort
 	}
+	noLoopback(conn)
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
 

@@ -1,0 +1,7 @@
+//go:build !linux
+
+package dhcpd
+
+import "net"
+
+func noLoopback(net.PacketConn) {}
