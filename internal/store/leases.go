@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	"modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
 )
 
 // ErrAddressInUse is wrapped by PutLease's error when another MAC holds an
@@ -249,8 +251,19 @@ func (s *sqliteDB) prepareLeaseStmts(ctx context.Context) (*leaseStmts, error) {
 func (st *leaseStmts) put(ctx context.Context, l Lease) error {
 	ip := l.IP.String()
 	updated := l.Updated.Format(sqliteTimeFormat)
+	upsert := func() error {
+		_, err := st.upsert.ExecContext(ctx, l.MAC, ip, l.Node, l.Network, l.Expires.Format(sqliteTimeFormat), updated, l.RelayInfo)
+		return err
+	}
+	// Usually no other MAC has a row on the address: write straight away,
+	// and look at the other row only when the unique index says there is one.
+	err := upsert()
+	var se *sqlite.Error
+	if err == nil || !errors.As(err, &se) || se.Code() != sqlite3.SQLITE_CONSTRAINT_UNIQUE {
+		return err
+	}
 	var other, expires string
-	err := st.other.QueryRowContext(ctx, ip, l.MAC).Scan(&other, &expires)
+	err = st.other.QueryRowContext(ctx, ip, l.MAC).Scan(&other, &expires)
 	switch {
 	case errors.Is(err, sql.ErrNoRows):
 	case err != nil:
@@ -263,8 +276,7 @@ func (st *leaseStmts) put(ctx context.Context, l Lease) error {
 			return err
 		}
 	}
-	_, err = st.upsert.ExecContext(ctx, l.MAC, ip, l.Node, l.Network, l.Expires.Format(sqliteTimeFormat), updated, l.RelayInfo)
-	return err
+	return upsert()
 }
 
 func scanSQLiteLease(sc interface{ Scan(...any) error }) (Lease, error) {
