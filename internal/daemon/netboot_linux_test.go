@@ -33,41 +33,11 @@ const netbootNetnsEnv = "DROVER_DAEMON_NETNS_TEST"
 // the pool lease given before the restart is honoured after it and a new
 // MAC gets another address. The test re-runs itself under `unshare --net`.
 func TestNetbootRealClients(t *testing.T) {
-	if os.Getenv(netbootNetnsEnv) == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to create network namespaces and bind ports 53, 67, 69 (CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE)")
-		}
-		for _, tool := range []string{"unshare", "nsenter", "ip", "busybox", "tftp", "curl"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				t.Skipf("%s not found: CI installs it (util-linux, iproute2, busybox-static, tftp-hpa, curl)", tool)
-			}
-		}
-		cmd := exec.Command("unshare", "--net", "--", os.Args[0], "-test.run=^TestNetbootRealClients$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), netbootNetnsEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		t.Logf("in netns:\n%s", out)
-		if err != nil {
-			t.Fatalf("netns run: %v", err)
-		}
+	if !inNetns(t, "needs root to create network namespaces and bind ports 53, 67, 69 (CAP_NET_ADMIN, CAP_NET_RAW, CAP_NET_BIND_SERVICE)",
+		"unshare", "nsenter", "ip", "busybox", "tftp", "curl") {
 		return
 	}
-
-	// The client end lives in a second namespace held by a sleeping process.
-	holder := exec.Command("unshare", "--net", "--", "sleep", "300")
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-	pid := strconv.Itoa(holder.Process.Pid)
-	time.Sleep(100 * time.Millisecond)
-	sh(t, "ip", "link", "set", "lo", "up")
-	sh(t, "ip", "link", "add", "veth-s", "type", "veth", "peer", "name", "veth-c", "netns", pid)
-	sh(t, "ip", "addr", "add", "198.18.0.1/24", "dev", "veth-s")
-	sh(t, "ip", "link", "set", "veth-s", "up")
-	client := func(args ...string) (string, error) {
-		out, err := exec.Command("nsenter", append([]string{"-t", pid, "-n", "--"}, args...)...).CombinedOutput()
-		return string(out), err
-	}
+	client := vethToClient(t)
 	setMAC := func(mac string) {
 		for _, args := range [][]string{{"ip", "link", "set", "veth-c", "down"}, {"ip", "addr", "flush", "dev", "veth-c"},
 			{"ip", "link", "set", "veth-c", "address", mac}, {"ip", "link", "set", "veth-c", "up"}} {
@@ -206,6 +176,56 @@ func TestNetbootRealClients(t *testing.T) {
 		t.Errorf("after restart a new MAC got %q, an address already leased", other)
 	}
 	srv.stop(t)
+}
+
+// inNetns re-runs the calling test in a new network namespace and reports
+// false in the outer run (the test is done: it only logs the inner run);
+// it reports true inside the namespace. It skips, saying why, when not root
+// or a tool is missing.
+func inNetns(t *testing.T, notRoot string, tools ...string) bool {
+	t.Helper()
+	if os.Getenv(netbootNetnsEnv) != "" {
+		return true
+	}
+	if os.Geteuid() != 0 {
+		t.Skip(notRoot)
+	}
+	for _, tool := range tools {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not found: CI installs it (util-linux, iproute2, busybox-static, tftp-hpa, curl, ndisc6)", tool)
+		}
+	}
+	cmd := exec.Command("unshare", "--net", "--", os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
+	cmd.Env = append(os.Environ(), netbootNetnsEnv+"=1")
+	out, err := cmd.CombinedOutput()
+	t.Logf("in netns:\n%s", out)
+	if err != nil {
+		t.Fatalf("netns run: %v", err)
+	}
+	return false
+}
+
+// vethToClient links veth-s (198.18.0.1/24, in the test's namespace) to
+// veth-c in a second namespace held by a sleeping process, so the client's
+// packets are not local to the server; it returns a runner of commands in
+// the client's namespace.
+func vethToClient(t *testing.T) func(args ...string) (string, error) {
+	t.Helper()
+	holder := exec.Command("unshare", "--net", "--", "sleep", "300")
+	if err := holder.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
+	pid := strconv.Itoa(holder.Process.Pid)
+	time.Sleep(100 * time.Millisecond) // let unshare switch namespaces before sleep is exec'd
+	sh(t, "ip", "link", "set", "lo", "up")
+	sh(t, "ip", "link", "add", "veth-s", "type", "veth", "peer", "name", "veth-c", "netns", pid)
+	sh(t, "ip", "addr", "add", "198.18.0.1/24", "dev", "veth-s")
+	sh(t, "ip", "link", "set", "veth-s", "up")
+	return func(args ...string) (string, error) {
+		out, err := exec.Command("nsenter", append([]string{"-t", pid, "-n", "--"}, args...)...).CombinedOutput()
+		return string(out), err
+	}
 }
 
 func sh(t *testing.T, args ...string) {

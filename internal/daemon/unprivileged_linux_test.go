@@ -11,7 +11,6 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -55,39 +54,11 @@ func serveForTest(spec string) int {
 // systemd unit do) and checks DHCP on an interface, TFTP, HTTP boot on port
 // 80, DNS and router advertisements all work.
 func TestNetbootUnprivileged(t *testing.T) {
-	if os.Getenv(netbootNetnsEnv) == "" {
-		if os.Geteuid() != 0 {
-			t.Skip("needs root to create network namespaces and switch to an unprivileged user")
-		}
-		for _, tool := range []string{"unshare", "nsenter", "ip", "busybox", "tftp", "curl", "setpriv", "rdisc6"} {
-			if _, err := exec.LookPath(tool); err != nil {
-				t.Skipf("%s not found: CI installs it (util-linux, iproute2, busybox-static, tftp-hpa, curl, ndisc6)", tool)
-			}
-		}
-		cmd := exec.Command("unshare", "--net", "--", os.Args[0], "-test.run=^TestNetbootUnprivileged$", "-test.v", "-test.count=1")
-		cmd.Env = append(os.Environ(), netbootNetnsEnv+"=1")
-		out, err := cmd.CombinedOutput()
-		t.Logf("in netns:\n%s", out)
-		if err != nil {
-			t.Fatalf("netns run: %v", err)
-		}
+	if !inNetns(t, "needs root to create network namespaces and switch to an unprivileged user",
+		"unshare", "nsenter", "ip", "busybox", "tftp", "curl", "setpriv", "rdisc6") {
 		return
 	}
-	holder := exec.Command("unshare", "--net", "--", "sleep", "300")
-	if err := holder.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = holder.Process.Kill(); _ = holder.Wait() })
-	pid := strconv.Itoa(holder.Process.Pid)
-	time.Sleep(100 * time.Millisecond)
-	sh(t, "ip", "link", "set", "lo", "up")
-	sh(t, "ip", "link", "add", "veth-s", "type", "veth", "peer", "name", "veth-c", "netns", pid)
-	sh(t, "ip", "addr", "add", "198.18.0.1/24", "dev", "veth-s")
-	sh(t, "ip", "link", "set", "veth-s", "up")
-	client := func(args ...string) (string, error) {
-		out, err := exec.Command("nsenter", append([]string{"-t", pid, "-n", "--"}, args...)...).CombinedOutput()
-		return string(out), err
-	}
+	client := vethToClient(t)
 	for _, args := range [][]string{{"ip", "link", "set", "veth-c", "address", "52:54:00:18:00:11"}, {"ip", "link", "set", "veth-c", "up"}} {
 		if out, err := client(args...); err != nil {
 			t.Fatalf("%v: %v %s", args, err, out)
