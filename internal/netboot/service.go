@@ -72,10 +72,16 @@ func (s *Service) Serve(ctx context.Context) error {
 	log := s.log()
 	ls, err := loadLeases(ctx, s.Store, log.With("svc", "leases"))
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil // stopped while starting
+		}
 		return err
 	}
 	key, err := tokenKey(ctx, s.Store)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil
+		}
 		return err
 	}
 	tokens, err := httpboot.NewTokens(key)
