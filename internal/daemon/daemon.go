@@ -20,9 +20,11 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"drover.dev/drover/internal/apiserver"
+	"drover.dev/drover/internal/bmc"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/netboot"
 	"drover.dev/drover/internal/objfile"
+	"drover.dev/drover/internal/power"
 	"drover.dev/drover/internal/store"
 	"drover.dev/drover/internal/xcatcmd"
 )
@@ -83,6 +85,12 @@ func (c *Config) Validate() error {
 	return nil
 }
 
+// bmcDrivers registers the power drivers, by the node attribute mgt.
+func bmcDrivers() *bmc.Registry {
+	r := &bmc.Registry{}
+	return r
+}
+
 // ParseServices parses serve's --services value: all, none, or a
 // comma-separated list of dhcp, tftp, http, dns, ra.
 func ParseServices(s string) (netboot.Services, error) { return netboot.ParseServices(s) }
@@ -128,9 +136,10 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	schema := inventory.DefaultSchema()
+	drivers := bmcDrivers()
 	api := &apiserver.Server{
 		Store:        st,
-		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema},
+		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema, BMC: &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers}}},
 		Schema:       schema,
 		Log:          log.With("svc", "api"),
 		Registry:     reg,

@@ -1,6 +1,7 @@
 // Package xcatcmd carries out xCAT's object and table commands (lsdef, mkdef,
 // chdef, rmdef, nodels, tabdump, chtab, gettab, nodeadd, noderm, tabprune,
-// tabrestore) and nodeset on drover's inventory, with xCAT's flags, messages and exit
+// tabrestore), nodeset and the hardware commands rpower, rsetboot and rinv
+// (through the BMC interface) on drover's inventory, with xCAT's flags, messages and exit
 // codes. Like xcatd's plugins it runs on the server: the CLI sends the
 // command line and standard input through the API and prints the result.
 package xcatcmd
@@ -47,6 +48,9 @@ type Runner struct {
 	Backend Backend
 	Schema  *inventory.Schema
 	Now     func() time.Time // defaults to time.Now
+	// BMC carries out rpower, rsetboot and rinv; nil makes them fail with
+	// "hardware control is not available".
+	BMC BMC
 }
 
 type command struct {
@@ -85,6 +89,9 @@ func commands() map[string]command {
 		"tabprune":   {run: (*Runner).tabprune},
 		"tabrestore": {run: (*Runner).tabrestore},
 		"nodeset":    {run: (*Runner).nodeset},
+		"rpower":     {run: (*Runner).rpower},
+		"rsetboot":   {run: (*Runner).rsetboot},
+		"rinv":       {run: (*Runner).rinv, readOnly: true},
 	}
 }
 

@@ -1,0 +1,119 @@
+package daemon
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"drover.dev/drover/internal/bmc"
+	"drover.dev/drover/internal/inventory"
+	"drover.dev/drover/internal/power"
+	"drover.dev/drover/internal/xcatcmd"
+)
+
+// bmcOps carries out rpower, rsetboot and rinv for xcatcmd: it reads each
+// node's BMC settings from the inventory and fans the operation out
+// through the power runner and the drivers registered by mgt.
+type bmcOps struct {
+	view   func() inventory.View
+	runner *power.Runner
+}
+
+var bootWords = map[string]struct {
+	dev  bmc.BootDevice
+	text string
+}{
+	"net":  {bmc.BootNetwork, "Network"},
+	"hd":   {bmc.BootDisk, "Hard Drive"},
+	"cd":   {bmc.BootCD, "CD/DVD"},
+	"bios": {bmc.BootSetup, "BIOS Setup"},
+	"def":  {bmc.BootDefault, "boot override inactive"},
+}
+
+func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xcatcmd.BMCResult {
+	view := b.view()
+	var site inventory.Resolved
+	if o, ok := view.Get(inventory.Site, inventory.SiteName); ok {
+		site = inventory.Resolved(o.Attrs)
+	}
+	resolve := func(name string) (inventory.Resolved, bool) {
+		o, ok := view.Get(inventory.Node, name)
+		if !ok {
+			return nil, false
+		}
+		return inventory.Resolve(view, o), true
+	}
+	nodes := make([]power.Node, len(names))
+	for i, n := range names {
+		r, ok := resolve(n)
+		if !ok {
+			nodes[i] = power.Node{Name: n, Err: fmt.Errorf("no such node")}
+			continue
+		}
+		nodes[i] = power.NodeFromInventory(n, r, site, resolve)
+	}
+	results := b.runner.Run(ctx, nodes, b.op(op))
+	out := make([]xcatcmd.BMCResult, len(results))
+	for i, r := range results {
+		out[i] = xcatcmd.BMCResult{Node: r.Node, Err: r.Err}
+		if r.Err == nil {
+			out[i].Lines = strings.Split(r.Output, "\n")
+		}
+	}
+	return out
+}
+
+// op maps an xCAT command to what is done with one node's client; the
+// returned string is the node's output (lines separated by newlines).
+func (b *bmcOps) op(op xcatcmd.BMCOp) power.Op {
+	switch op.Verb {
+	case "rpower":
+		return func(ctx context.Context, c bmc.Client) (string, error) {
+			switch op.Arg {
+			case "stat":
+				s, err := c.PowerState(ctx)
+				return string(s), err
+			case "boot": // xCAT: on if off, reset if on
+				s, err := c.PowerState(ctx)
+				if err != nil {
+					return "", err
+				}
+				if s == bmc.StateOn {
+					return "on reset", c.SetPower(ctx, bmc.PowerReset)
+				}
+				return "on", c.SetPower(ctx, bmc.PowerOn)
+			case "cycle":
+				return "off on", c.SetPower(ctx, bmc.PowerCycle)
+			}
+			return op.Arg, c.SetPower(ctx, bmc.PowerAction(op.Arg))
+		}
+	case "rsetboot":
+		return func(ctx context.Context, c bmc.Client) (string, error) {
+			w, ok := bootWords[op.Arg]
+			if !ok {
+				return "", fmt.Errorf("%w: rsetboot %s", bmc.ErrUnsupported, op.Arg)
+			}
+			return w.text, c.SetBootDevice(ctx, w.dev, bmc.BootOptions{Persistent: op.Persistent, UEFI: op.UEFI})
+		}
+	case "rinv":
+		return func(ctx context.Context, c bmc.Client) (string, error) {
+			inv, ok := c.(bmc.Inventorier)
+			if !ok {
+				return "", fmt.Errorf("%w: this node's driver has no inventory", bmc.ErrUnsupported)
+			}
+			facts, err := inv.Inventory(ctx)
+			if err != nil {
+				return "", err
+			}
+			lines := make([]string, len(facts))
+			for i, f := range facts {
+				lines[i] = f.Name + ": " + f.Value
+			}
+			return strings.Join(lines, "\n"), nil
+		}
+	}
+	return func(context.Context, bmc.Client) (string, error) {
+		return "", errors.New("unknown hardware command " + op.Verb)
+	}
+}
