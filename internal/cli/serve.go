@@ -83,6 +83,7 @@ CAP_NET_BIND_SERVICE and CAP_NET_RAW, not root.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&noConfig, "no-client-config", false, "do not write the CLI config file on first start")
+	f.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "key that encrypts secret attributes at rest (64 hex digits); default DIR/secret.key, created on first start; servers sharing PostgreSQL need the same key")
 	f.StringVar(&cfg.DebugListen, "debug-listen", "", "serve Go pprof profiles on this address (no authentication: loopback only), e.g. 127.0.0.1:6060")
 	f.StringVar(&services, "services", "all", "boot services drover may run where the inventory configures them: all, none, or a list of dhcp,tftp,http,dns,ra")
 	f.StringVar(&cfg.TFTPRoot, "tftp-root", "/usr/lib/ipxe", "directory TFTP serves (iPXE loaders undionly.kpxe, snponly.efi); also the HTTP loader directory")

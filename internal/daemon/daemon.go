@@ -5,8 +5,11 @@ package daemon
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"net"
 	"net/http"
@@ -56,6 +59,11 @@ type Config struct {
 	Interfaces func() ([]netboot.Iface, error)
 	// BootReady, if set, is called after each boot service reconfiguration.
 	BootReady func(netboot.Config)
+	// SecretKeyFile holds the key that encrypts secret attributes
+	// (bmcpassword, ...) at rest: 64 hex digits. Empty means
+	// DATA/secret.key, created on first start. Servers sharing a
+	// PostgreSQL database need the same key.
+	SecretKeyFile string
 	// DebugListen, if set, serves Go's pprof profiles (/debug/pprof/) on
 	// this address, without authentication: keep it on loopback.
 	DebugListen string
@@ -95,6 +103,38 @@ func bmcDrivers() *bmc.Registry {
 // comma-separated list of dhcp, tftp, http, dns, ra.
 func ParseServices(s string) (netboot.Services, error) { return netboot.ParseServices(s) }
 
+// SecretKeyFileName is the default key file in the data directory.
+const SecretKeyFileName = "secret.key"
+
+// secretKey reads the at-rest key, creating DATA/secret.key (mode 0600)
+// when no file is named and none exists yet.
+func secretKey(file, dataDir string, log *slog.Logger) ([]byte, error) {
+	create := false
+	if file == "" {
+		file, create = filepath.Join(dataDir, SecretKeyFileName), true
+	}
+	b, err := os.ReadFile(file)
+	if errors.Is(err, fs.ErrNotExist) && create {
+		k := make([]byte, store.SecretKeySize)
+		if _, err := rand.Read(k); err != nil {
+			return nil, err
+		}
+		if err := os.WriteFile(file, []byte(hex.EncodeToString(k)+"\n"), 0o600); err != nil {
+			return nil, fmt.Errorf("writing the secret key: %w", err)
+		}
+		log.Info("created the key that encrypts secret attributes at rest; back it up with the database", "file", file)
+		return k, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("secret key: %w", err)
+	}
+	k, err := hex.DecodeString(strings.TrimSpace(string(b)))
+	if err != nil || len(k) != store.SecretKeySize {
+		return nil, fmt.Errorf("secret key %s: want %d hex digits", file, 2*store.SecretKeySize)
+	}
+	return k, nil
+}
+
 // AdminTokenFile is the file, in the data directory, that holds the first
 // admin token's secret (mode 0600).
 const AdminTokenFile = "admin.token"
@@ -112,7 +152,11 @@ func Run(ctx context.Context, cfg Config) error {
 	if err != nil {
 		return fmt.Errorf("data directory: %w", err)
 	}
-	st, err := store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Log: log.With("svc", "store")})
+	key, err := secretKey(cfg.SecretKeyFile, cfg.DataDir, log)
+	if err != nil {
+		return err
+	}
+	st, err := store.Open(ctx, store.Config{DSN: cfg.DSN, DataDir: cfg.DataDir, Log: log.With("svc", "store"), SecretKey: key})
 	if err != nil {
 		return fmt.Errorf("opening store: %w", err)
 	}

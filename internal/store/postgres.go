@@ -521,12 +521,23 @@ func (s *Store) syncLocked(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
+		if _, err := s.secrets.openAll(objs); err != nil {
+			return err
+		}
 		s.reload(rev, objs)
 		return nil
 	}
 	d, err := s.pg.changesSince(ctx, since)
 	if err != nil {
 		return err
+	}
+	if _, err := s.secrets.openAll(d.all); err != nil {
+		return err
+	}
+	for _, o := range d.objs {
+		if _, err := s.secrets.open(o); err != nil {
+			return err
+		}
 	}
 	switch {
 	case d.rev <= since:

@@ -35,6 +35,10 @@ type Config struct {
 	DataDir string
 	// Log receives the store's logs; nil discards them.
 	Log *slog.Logger
+	// SecretKey (SecretKeySize bytes) encrypts secret attribute values
+	// (bmcpassword, passwd.*, ...) at rest; nil stores them in plain.
+	// Objects whose secrets were stored in plain are sealed on Open.
+	SecretKey []byte
 }
 
 // Backend names as Backend returns them.
@@ -75,6 +79,7 @@ type Store struct {
 	backend string
 	db      database
 	pg      *postgresDB // the same as db on PostgreSQL, else nil
+	secrets *sealer     // nil: secrets stored in plain
 
 	// wmu serialises Apply and the loading of other servers' changes, so
 	// memory moves through revisions in order.
@@ -120,11 +125,16 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
+	sl, err := newSealer(cfg.SecretKey)
+	if err != nil {
+		return nil, err
+	}
 	s := &Store{
-		log:    log,
-		subs:   make(map[*subscriber]struct{}),
-		tokens: make(map[string]Token),
-		done:   make(chan struct{}),
+		log:     log,
+		subs:    make(map[*subscriber]struct{}),
+		tokens:  make(map[string]Token),
+		done:    make(chan struct{}),
+		secrets: sl,
 	}
 	switch {
 	case strings.HasPrefix(cfg.DSN, "postgres://"), strings.HasPrefix(cfg.DSN, "postgresql://"):
@@ -149,6 +159,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		s.db.close()
 		return nil, fmt.Errorf("store: load objects: %w", err)
 	}
+	plain, err := s.secrets.openAll(objs)
+	if err != nil {
+		s.db.close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	s.mem = newMemory()
 	s.mem.load(rev, objs)
 	if s.pg != nil {
@@ -167,6 +182,17 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		}()
 	}
 	log.Info("store open", "backend", s.backend, "objects", len(objs), "rev", rev)
+	if len(plain) > 0 {
+		changes := make([]inventory.Change, len(plain))
+		for i, o := range plain {
+			changes[i] = inventory.Change{Op: inventory.Put, Object: o.Clone()}
+		}
+		if err := s.Apply(ctx, changes); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("store: encrypting secrets stored in plain: %w", err)
+		}
+		log.Info("encrypted secret attributes stored in plain", "objects", len(plain))
+	}
 	return s, nil
 }
 
@@ -320,7 +346,7 @@ func (s *Store) Apply(ctx context.Context, changes []inventory.Change) error {
 	if len(changes) == 0 {
 		return nil
 	}
-	batch, err := settle(changes)
+	batch, err := settle(changes, s.secrets)
 	if err != nil {
 		return err
 	}
@@ -355,7 +381,7 @@ func (s *Store) Apply(ctx context.Context, changes []inventory.Change) error {
 
 // settle validates changes and turns them into the objects memory will hold
 // (attributes copied, empty values dropped) and the encoded attributes.
-func settle(changes []inventory.Change) ([]memChange, error) {
+func settle(changes []inventory.Change, secrets *sealer) ([]memChange, error) {
 	batch := make([]memChange, len(changes))
 	for i, c := range changes {
 		o := &c.Object
@@ -374,7 +400,18 @@ func settle(changes []inventory.Change) ([]memChange, error) {
 					attrs[k] = v
 				}
 			}
-			enc, err := json.Marshal(attrs)
+			stored := attrs
+			if secrets != nil {
+				stored = make(map[string]string, len(attrs))
+				for k, v := range attrs {
+					sv, err := secrets.seal(o.Type, o.Name, k, v)
+					if err != nil {
+						return nil, fmt.Errorf("change %d: %w", i+1, err)
+					}
+					stored[k] = sv
+				}
+			}
+			enc, err := json.Marshal(stored)
 			if err != nil {
 				return nil, fmt.Errorf("change %d: %w", i+1, err)
 			}
