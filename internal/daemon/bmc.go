@@ -4,7 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"strings"
+	"time"
 
 	"drover.dev/drover/internal/bmc"
 	"drover.dev/drover/internal/inventory"
@@ -18,6 +20,11 @@ import (
 type bmcOps struct {
 	view   func() inventory.View
 	runner *power.Runner
+	// apply, if set, records rpower's outcome in each node's powerstate
+	// and powerstatetime (one transaction per command).
+	apply func(ctx context.Context, changes []inventory.Change) error
+	log   *slog.Logger
+	now   func() time.Time
 }
 
 var bootWords = map[string]struct {
@@ -61,7 +68,49 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 			out[i].Lines = strings.Split(r.Output, "\n")
 		}
 	}
+	if op.Verb == "rpower" {
+		b.cachePower(ctx, view, results)
+	}
 	return out
+}
+
+// cachePower writes each node's power state as rpower left or read it.
+func (b *bmcOps) cachePower(ctx context.Context, view inventory.View, results []power.Result) {
+	if b.apply == nil {
+		return
+	}
+	now := time.Now
+	if b.now != nil {
+		now = b.now
+	}
+	stamp := now().Local().Format("01-02-2006 15:04:05")
+	var changes []inventory.Change
+	for _, r := range results {
+		if r.Err != nil {
+			continue
+		}
+		state := "on"
+		switch r.Output {
+		case "off", "softoff":
+			state = "off"
+		case "unknown":
+			continue
+		}
+		o, ok := view.Get(inventory.Node, r.Node)
+		if !ok {
+			continue
+		}
+		c := o.Clone()
+		c.Set("powerstate", state)
+		c.Set("powerstatetime", stamp)
+		changes = append(changes, inventory.Change{Op: inventory.Put, Object: c})
+	}
+	if len(changes) == 0 {
+		return
+	}
+	if err := b.apply(ctx, changes); err != nil && b.log != nil {
+		b.log.Warn("recording power states", "nodes", len(changes), "err", err)
+	}
 }
 
 // op maps an xCAT command to what is done with one node's client; the

@@ -46,7 +46,7 @@ func TestBMCOps(t *testing.T) {
 		opened = append(opened, t)
 		return &stubClient{state: bmc.StateOff}, nil
 	}))
-	ops := &bmcOps{view: mem.View, runner: &power.Runner{Drivers: reg, Concurrency: 1}}
+	ops := &bmcOps{view: mem.View, runner: &power.Runner{Drivers: reg, Concurrency: 1}, apply: mem.Apply}
 	got := ops.Do(t.Context(), []string{"cn1", "cn2", "cn3"}, xcatcmd.BMCOp{Verb: "rpower", Arg: "boot"})
 	summary := map[string]string{}
 	for _, r := range got {
@@ -62,6 +62,12 @@ func TestBMCOps(t *testing.T) {
 	}
 	if len(opened) != 1 || opened[0].Address != "cn1-bmc" || opened[0].Username != "admin" || opened[0].Password != "pw" {
 		t.Errorf("targets opened: %+v", opened)
+	}
+	if o, _ := mem.View().Get(inventory.Node, "cn1"); o.Get("powerstate") != "on" || o.Get("powerstatetime") == "" {
+		t.Errorf("cn1 after rpower boot: %v", o.Attrs)
+	}
+	if o, _ := mem.View().Get(inventory.Node, "cn3"); o.Get("powerstate") != "" {
+		t.Errorf("a failed node got a power state: %v", o.Attrs)
 	}
 	inv := ops.Do(t.Context(), []string{"cn1"}, xcatcmd.BMCOp{Verb: "rinv"})
 	if diff := cmp.Diff([]string{"Manufacturer: QEMU", "Serial: SN1"}, inv[0].Lines); diff != "" {

@@ -182,8 +182,9 @@ func Run(ctx context.Context, cfg Config) error {
 	schema := inventory.DefaultSchema()
 	drivers := bmcDrivers()
 	api := &apiserver.Server{
-		Store:        st,
-		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema, BMC: &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers}}},
+		Store: st,
+		Runner: &xcatcmd.Runner{Backend: st, Schema: schema, BMC: &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers},
+			apply: st.Apply, log: log.With("svc", "power")}},
 		Schema:       schema,
 		Log:          log.With("svc", "api"),
 		Registry:     reg,
