@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ import (
 type bmcOps struct {
 	view   func() inventory.View
 	runner *power.Runner
+	// mgts lists the registered drivers: a node whose mgt is not among
+	// them is told so before anything else is checked.
+	mgts func() []string
 	// apply, if set, records rpower's outcome in each node's powerstate
 	// and powerstatetime (one transaction per command).
 	apply func(ctx context.Context, changes []inventory.Change) error
@@ -59,6 +63,9 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 			continue
 		}
 		nodes[i] = power.NodeFromInventory(n, r, site, resolve)
+		if mgt := nodes[i].Mgt; mgt != "" && b.mgts != nil && !slices.Contains(b.mgts(), mgt) {
+			nodes[i].Err = fmt.Errorf("%w %q (one of %s)", bmc.ErrUnknownMgt, mgt, strings.Join(b.mgts(), ", "))
+		}
 	}
 	results := b.runner.Run(ctx, nodes, b.op(op))
 	out := make([]xcatcmd.BMCResult, len(results))

@@ -6,6 +6,7 @@ package daemon
 import (
 	"context"
 	"crypto/rand"
+	"crypto/x509"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -24,6 +25,9 @@ import (
 
 	"drover.dev/drover/internal/apiserver"
 	"drover.dev/drover/internal/bmc"
+	"drover.dev/drover/internal/bmc/docker"
+	"drover.dev/drover/internal/bmc/ipmi"
+	"drover.dev/drover/internal/bmc/redfish"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/netboot"
 	"drover.dev/drover/internal/objfile"
@@ -64,6 +68,12 @@ type Config struct {
 	// DATA/secret.key, created on first start. Servers sharing a
 	// PostgreSQL database need the same key.
 	SecretKeyFile string
+	// BMCTimeout bounds one node's BMC operation (one retry included);
+	// 20 s when 0. Each attempt gets half of it.
+	BMCTimeout time.Duration
+	// RedfishCAFile, if set, is the PEM CA that Redfish BMC certificates
+	// must chain to; empty accepts any certificate (BMCs ship self-signed).
+	RedfishCAFile string
 	// DebugListen, if set, serves Go's pprof profiles (/debug/pprof/) on
 	// this address, without authentication: keep it on loopback.
 	DebugListen string
@@ -94,9 +104,28 @@ func (c *Config) Validate() error {
 }
 
 // bmcDrivers registers the power drivers, by the node attribute mgt.
-func bmcDrivers() *bmc.Registry {
+// Redfish BMCs verify against the CA in caFile when one is given;
+// otherwise their (usually self-signed) certificates are accepted.
+func bmcDrivers(caFile string, attempt time.Duration, log *slog.Logger) (*bmc.Registry, error) {
 	r := &bmc.Registry{}
-	return r
+	r.Register("ipmi", ipmi.Driver{Timeout: attempt})
+	r.Register("docker", docker.Driver{Timeout: attempt})
+	rf := redfish.Driver{Timeout: attempt, Log: log.With("driver", "redfish")}
+	if caFile == "" {
+		rf.Insecure = true
+	} else {
+		pem, err := os.ReadFile(caFile)
+		if err != nil {
+			return nil, fmt.Errorf("redfish CA: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("redfish CA %s: no PEM certificate in it", caFile)
+		}
+		rf.RootCAs = pool
+	}
+	r.Register("redfish", rf)
+	return r, nil
 }
 
 // ParseServices parses serve's --services value: all, none, or a
@@ -180,10 +209,18 @@ func Run(ctx context.Context, cfg Config) error {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	schema := inventory.DefaultSchema()
-	drivers := bmcDrivers()
+	bmcTimeout := cfg.BMCTimeout
+	if bmcTimeout <= 0 {
+		bmcTimeout = power.DefaultTimeout
+	}
+	drivers, err := bmcDrivers(cfg.RedfishCAFile, bmcTimeout/2, log)
+	if err != nil {
+		ln.Close()
+		return err
+	}
 	api := &apiserver.Server{
 		Store: st,
-		Runner: &xcatcmd.Runner{Backend: st, Schema: schema, BMC: &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers},
+		Runner: &xcatcmd.Runner{Backend: st, Schema: schema, BMC: &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout}, mgts: drivers.Names,
 			apply: st.Apply, log: log.With("svc", "power")}},
 		Schema:       schema,
 		Log:          log.With("svc", "api"),

@@ -250,7 +250,7 @@ func startServer(t *testing.T, data, tftpRoot string) *testServer {
 	token := make(chan string, 1)
 	go func() {
 		s.done <- Run(ctx, Config{
-			DataDir: data, Listen: "127.0.0.1:0", Services: netboot.AllServices, TFTPRoot: tftpRoot,
+			DataDir: data, Listen: "127.0.0.1:0", Services: netboot.AllServices, TFTPRoot: tftpRoot, BMCTimeout: 4 * time.Second,
 			FirstStart: func(_, tok, _ string) { token <- tok },
 			Listening:  func(a net.Addr) { addr <- a },
 			BootReady: func(c netboot.Config) {

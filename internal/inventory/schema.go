@@ -101,6 +101,16 @@ var defaultSchema = sync.OnceValue(func() *Schema {
 	return s
 })
 
+// splitOnlyIf splits a description's leading "[only_if COND]" off.
+func splitOnlyIf(desc string) (onlyIf, rest string) {
+	if strings.HasPrefix(desc, "[only_if ") {
+		if i := strings.Index(desc, "]"); i > 0 {
+			return desc[len("[only_if "):i], strings.TrimSpace(desc[i+1:])
+		}
+	}
+	return "", desc
+}
+
 // DefaultSchema returns xCAT's schema as embedded in the binary.
 func DefaultSchema() *Schema { return defaultSchema() }
 
@@ -126,14 +136,7 @@ func loadSchema() (*Schema, error) {
 			d := AttrDef{Name: f[0]}
 			d.Table, d.Column, _ = strings.Cut(f[1], ".")
 			if len(f) == 3 {
-				desc := f[2]
-				if strings.HasPrefix(desc, "[only_if ") {
-					if i := strings.Index(desc, "]"); i > 0 {
-						d.OnlyIf = desc[len("[only_if "):i]
-						desc = strings.TrimSpace(desc[i+1:])
-					}
-				}
-				d.Description = desc
+				d.OnlyIf, d.Description = splitOnlyIf(f[2])
 			}
 			if _, dup := s.byName[t][d.Name]; !dup {
 				s.attrs[t] = append(s.attrs[t], d)
@@ -154,7 +157,8 @@ func loadSchema() (*Schema, error) {
 			return nil, fmt.Errorf("drover-extra-attrs.txt: bad line %q", line)
 		}
 		t := Type(f[0])
-		d := AttrDef{Name: f[1], Description: f[3]}
+		d := AttrDef{Name: f[1]}
+		d.OnlyIf, d.Description = splitOnlyIf(f[3])
 		d.Table, d.Column, _ = strings.Cut(f[2], ".")
 		if _, dup := s.byName[t][d.Name]; !dup {
 			s.attrs[t] = append(s.attrs[t], d)

@@ -129,7 +129,7 @@ func (r *Runner) hardware(ctx context.Context, c *call, verb, usage string, word
 	rc := 0
 	for _, res := range r.BMC.Do(ctx, nodes, op) {
 		if res.Err != nil {
-			fprintf(&c.stderr, "%s: Error: %v\n", res.Node, res.Err)
+			fprintf(&c.stderr, "%s: Error: %s\n", res.Node, strings.ReplaceAll(res.Err.Error(), "\n", "; "))
 			rc = 1
 			continue
 		}
