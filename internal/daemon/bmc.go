@@ -5,11 +5,15 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"drover.dev/drover/internal/bmc"
+	"drover.dev/drover/internal/bmc/docker"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/power"
 	"drover.dev/drover/internal/xcatcmd"
@@ -67,7 +71,21 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 			nodes[i].Err = fmt.Errorf("%w %q (one of %s)", bmc.ErrUnknownMgt, mgt, strings.Join(b.mgts(), ", "))
 		}
 	}
-	results := b.runner.Run(ctx, nodes, b.op(op))
+	specs := map[string]docker.Spec{}
+	if op.Verb == "mkvm" {
+		for i, n := range nodes {
+			if n.Err != nil {
+				continue
+			}
+			spec, err := containerSpec(n.Name, n.Target.Attrs)
+			if err != nil {
+				nodes[i].Err = err
+				continue
+			}
+			specs[n.Name] = spec
+		}
+	}
+	results := b.runner.Run(ctx, nodes, b.op(op, specs))
 	out := make([]xcatcmd.BMCResult, len(results))
 	for i, r := range results {
 		out[i] = xcatcmd.BMCResult{Node: r.Node, Err: r.Err}
@@ -122,8 +140,58 @@ func (b *bmcOps) cachePower(ctx context.Context, view inventory.View, results []
 
 // op maps an xCAT command to what is done with one node's client; the
 // returned string is the node's output (lines separated by newlines).
-func (b *bmcOps) op(op xcatcmd.BMCOp) power.Op {
+func (b *bmcOps) op(op xcatcmd.BMCOp, specs map[string]docker.Spec) power.Op {
+	container := func(c bmc.Client) (*docker.Client, error) {
+		dc, ok := c.(*docker.Client)
+		if !ok {
+			return nil, fmt.Errorf("%w: %s is for container nodes (mgt=docker)", bmc.ErrUnsupported, op.Verb)
+		}
+		return dc, nil
+	}
 	switch op.Verb {
+	case "mkvm":
+		return func(ctx context.Context, c bmc.Client) (string, error) {
+			dc, err := container(c)
+			if err != nil {
+				return "", err
+			}
+			if err := dc.Engine.Create(ctx, specs[dc.Name]); err != nil {
+				return "", err
+			}
+			return "created", nil
+		}
+	case "rmvm":
+		return func(ctx context.Context, c bmc.Client) (string, error) {
+			dc, err := container(c)
+			if err != nil {
+				return "", err
+			}
+			if err := dc.Engine.Remove(ctx, dc.Name, op.Force); err != nil {
+				return "", err
+			}
+			return "removed", nil
+		}
+	case "lsvm":
+		return func(ctx context.Context, c bmc.Client) (string, error) {
+			dc, err := container(c)
+			if err != nil {
+				return "", err
+			}
+			cs, err := dc.Engine.List(ctx)
+			if err != nil {
+				return "", err
+			}
+			for _, ct := range cs {
+				if ct.Name == dc.Name {
+					ip := ""
+					if ct.IP.IsValid() {
+						ip = " " + ct.IP.String()
+					}
+					return ct.State + " " + ct.Image + ip, nil
+				}
+			}
+			return "", fmt.Errorf("%w: no container %s (run mkvm)", docker.ErrNoContainer, dc.Name)
+		}
 	case "rpower":
 		return func(ctx context.Context, c bmc.Client) (string, error) {
 			switch op.Arg {
@@ -172,4 +240,66 @@ func (b *bmcOps) op(op xcatcmd.BMCOp) power.Op {
 	return func(context.Context, bmc.Client) (string, error) {
 		return "", errors.New("unknown hardware command " + op.Verb)
 	}
+}
+
+// containerSpec reads a container node's mkvm settings: vmimage, vmcpus,
+// vmmemory (MB), vmnics (the engine network; the first of a list), ip,
+// mac (the first), vmstorage (comma-separated host:container[:ro]) and
+// vmothersetting (semicolon-separated restart=POLICY and env=K=V pairs).
+func containerSpec(node string, a map[string]string) (docker.Spec, error) {
+	s := docker.Spec{Name: node, Image: strings.TrimSpace(a["vmimage"])}
+	if s.Image == "" {
+		return s, fmt.Errorf("%w: no vmimage for the container", docker.ErrInvalidSpec)
+	}
+	if v := strings.TrimSpace(a["vmcpus"]); v != "" {
+		f, err := strconv.ParseFloat(v, 64)
+		if err != nil || f <= 0 {
+			return s, fmt.Errorf("%w: vmcpus %q", docker.ErrInvalidSpec, v)
+		}
+		s.CPUs = f
+	}
+	if v := strings.TrimSpace(a["vmmemory"]); v != "" {
+		mb, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || mb <= 0 {
+			return s, fmt.Errorf("%w: vmmemory %q (megabytes)", docker.ErrInvalidSpec, v)
+		}
+		s.MemoryBytes = mb << 20
+	}
+	if v := strings.TrimSpace(a["vmnics"]); v != "" {
+		s.Network, _, _ = strings.Cut(v, ",")
+		s.Network = strings.TrimSpace(s.Network)
+	}
+	if v := strings.TrimSpace(a["ip"]); v != "" && s.Network != "" {
+		ip, err := netip.ParseAddr(v)
+		if err != nil {
+			return s, fmt.Errorf("%w: ip %q", docker.ErrInvalidSpec, v)
+		}
+		s.IP = ip
+	}
+	if v := strings.TrimSpace(a["mac"]); v != "" && s.Network != "" {
+		first, _, _ := strings.Cut(strings.NewReplacer("|", ",", "!", ",").Replace(v), ",")
+		m, err := net.ParseMAC(strings.TrimSpace(first))
+		if err != nil {
+			return s, fmt.Errorf("%w: mac %q", docker.ErrInvalidSpec, v)
+		}
+		s.MAC = m
+	}
+	for _, v := range strings.Split(a["vmstorage"], ",") {
+		if v = strings.TrimSpace(v); v != "" {
+			s.Volumes = append(s.Volumes, v)
+		}
+	}
+	for _, kv := range strings.Split(a["vmothersetting"], ";") {
+		k, v, _ := strings.Cut(strings.TrimSpace(kv), "=")
+		switch k {
+		case "":
+		case "restart":
+			s.Restart = v
+		case "env":
+			s.Env = append(s.Env, v)
+		default:
+			return s, fmt.Errorf("%w: vmothersetting %q (want restart=POLICY or env=K=V)", docker.ErrInvalidSpec, kv)
+		}
+	}
+	return s, nil
 }

@@ -18,12 +18,13 @@ type BMC interface {
 
 // BMCOp is one hardware operation, in xCAT's words.
 type BMCOp struct {
-	Verb string // "rpower", "rsetboot" or "rinv"
+	Verb string // "rpower", "rsetboot", "rinv", "mkvm", "rmvm" or "lsvm"
 	// Arg is rpower's action (on, off, softoff, reset, cycle, boot, stat)
 	// or rsetboot's device (net, hd, cd, bios, def, stat).
 	Arg        string
 	Persistent bool // rsetboot -p
 	UEFI       bool // rsetboot -u
+	Force      bool // rmvm -f: remove a running container
 }
 
 // BMCResult is one node's outcome: its output lines, or the reason it
@@ -45,6 +46,36 @@ const rsetbootUsage = `Usage: rsetboot <noderange> [hd|net|cd|bios|def|stat] [-p
 const rinvUsage = `Usage: rinv <noderange> [all|model|serial|vpd|mprom|deviceid|guid|firm|bios|uuid|mac|dimm]
        rinv [-h|--help|-v|--version]
 `
+
+const mkvmUsage = `Usage: mkvm <noderange>
+       mkvm [-h|--help|-v|--version]
+Creates each node's container on its vmhost (mgt=docker) from vmimage, vmcpus,
+vmmemory (MB), vmnics (the network), ip, mac, vmstorage (host:container[:ro],...)
+and vmothersetting (restart=POLICY;env=K=V).
+`
+
+const rmvmUsage = `Usage: rmvm <noderange> [-f]
+       rmvm [-h|--help|-v|--version]
+`
+
+const lsvmUsage = `Usage: lsvm <noderange>
+       lsvm [-h|--help|-v|--version]
+`
+
+// mkvm creates container nodes (xCAT's mkvm, for mgt=docker).
+func (r *Runner) mkvm(ctx context.Context, c *call) int {
+	return r.hardware(ctx, c, "mkvm", mkvmUsage, nil, false)
+}
+
+// rmvm removes container nodes' containers (-f: also running ones).
+func (r *Runner) rmvm(ctx context.Context, c *call) int {
+	return r.hardware(ctx, c, "rmvm", rmvmUsage, nil, false)
+}
+
+// lsvm lists the containers on the nodes' engines.
+func (r *Runner) lsvm(ctx context.Context, c *call) int {
+	return r.hardware(ctx, c, "lsvm", lsvmUsage, nil, false)
+}
 
 var rpowerActions = []string{"on", "off", "softoff", "reset", "cycle", "boot", "stat", "state"}
 
@@ -72,6 +103,7 @@ func (r *Runner) hardware(ctx context.Context, c *call, verb, usage string, word
 		{names: []string{"V", "verbose"}},
 		{names: []string{"p"}},
 		{names: []string{"u"}},
+		{names: []string{"f"}},
 	}, c.req.Args)
 	if err != nil {
 		c.out("%s", usage)
@@ -88,7 +120,11 @@ func (r *Runner) hardware(ctx context.Context, c *call, verb, usage string, word
 		c.out("%s", usage)
 		return 1
 	}
-	op := BMCOp{Verb: verb, Persistent: p.has("p"), UEFI: p.has("u")}
+	op := BMCOp{Verb: verb, Persistent: p.has("p"), UEFI: p.has("u"), Force: p.has("f")}
+	if (verb == "mkvm" || verb == "rmvm" || verb == "lsvm") && len(p.args) != 1 {
+		c.out("%s", usage)
+		return 1
+	}
 	if len(p.args) == 2 {
 		op.Arg = strings.ToLower(strings.TrimSpace(p.args[1]))
 	}

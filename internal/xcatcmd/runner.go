@@ -92,6 +92,9 @@ func commands() map[string]command {
 		"rpower":     {run: (*Runner).rpower},
 		"rsetboot":   {run: (*Runner).rsetboot},
 		"rinv":       {run: (*Runner).rinv, readOnly: true},
+		"mkvm":       {run: (*Runner).mkvm},
+		"rmvm":       {run: (*Runner).rmvm},
+		"lsvm":       {run: (*Runner).lsvm, readOnly: true},
 	}
 }
 

@@ -4,15 +4,10 @@ import (
 	"bufio"
 	"context"
 	"errors"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"os"
-	"os/exec"
-	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,228 +16,15 @@ import (
 	"github.com/moby/moby/client"
 
 	"drover.dev/drover/internal/bmc"
+	"drover.dev/drover/internal/bmc/docker/dockertest"
 )
 
 // The tests in this file run against a real `podman system service`
-// (rootful podman with runc; Debian: podman runc catatonit busybox-static
-// iproute2). Everything they make is private to the test:
-//
-//   - containers.conf and storage.conf in a temporary directory (selected
-//     with CONTAINERS_CONF and CONTAINERS_STORAGE_CONF): runc instead of
-//     crun (crun refuses this host's hybrid cgroup layout), lowered
-//     nofile/nproc ulimits (the sandbox's hard limit is below podman's
-//     default), no default network, vfs storage (no host mounts), its own
-//     CNI config directory;
-//   - the image localhost/drover-test-busybox, `podman import`ed from a tar
-//     of busybox-static (no registry);
-//   - a network namespace of its own in which the service runs, so the CNI
-//     bridge of the test network (198.18.5.0/24) lives there, not on the
-//     host;
-//   - the service itself, stopped by PID.
+// started by dockertest.Start (private state, image, network and network
+// namespace; see there).
 
-const (
-	testImage  = "localhost/drover-test-busybox:latest"
-	testSubnet = "198.18.5.0/24"
-)
-
-// podmanLab is one private podman service.
-type podmanLab struct {
-	dir     string // private state
-	sock    string // the service's socket
-	netns   string // the service's network namespace
-	network string // the test network, testSubnet
-	env     []string
-}
-
-// podman runs the podman CLI against the lab's private state.
-func (l *podmanLab) podman(ctx context.Context, args ...string) (string, error) {
-	cmd := exec.CommandContext(ctx, "podman", args...)
-	cmd.Env = l.env
-	out, err := cmd.CombinedOutput()
-	if err != nil {
-		return string(out), fmt.Errorf("podman %s: %w: %s", strings.Join(args, " "), err, out)
-	}
-	return string(out), nil
-}
-
-// endpoint is the service's endpoint URL.
-func (l *podmanLab) endpoint() string { return "unix://" + l.sock }
-
-// startPodman starts a private podman service, or skips the test when
-// podman is not installed or the test does not run as root.
-func startPodman(t *testing.T) *podmanLab {
-	t.Helper()
-	if _, err := exec.LookPath("podman"); err != nil {
-		t.Skip("podman is not installed (CI: apt-get install podman runc catatonit busybox-static): ", err)
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("these tests drive rootful podman and make a network namespace: run as root")
-	}
-	for _, tool := range []string{"runc", "nsenter", "ip"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("podman is installed but %s is missing (apt-get install runc util-linux iproute2): %v", tool, err)
-		}
-	}
-	busybox, err := exec.LookPath("busybox")
-	if err != nil {
-		t.Fatalf("busybox is missing (apt-get install busybox-static): %v", err)
-	}
-	dir, err := os.MkdirTemp("", "drover-podman-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Errorf("removing the lab's state: %v", err)
-		}
-	})
-	id := fmt.Sprintf("%d", os.Getpid())
-	l := &podmanLab{
-		dir:     dir,
-		sock:    filepath.Join(dir, "podman.sock"),
-		netns:   "drover-dk" + id,
-		network: "drover-test" + id,
-	}
-	conf := filepath.Join(dir, "containers.conf")
-	storage := filepath.Join(dir, "storage.conf")
-	write := func(name, text string) {
-		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(conf, fmt.Sprintf(`# drover's docker driver test: see podman_test.go
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = %[1]q
-static_dir = %[2]q
-volume_path = %[3]q
-[network]
-network_backend = "cni"
-network_config_dir = %[4]q
-`, filepath.Join(dir, "tmp"), filepath.Join(dir, "libpod"), filepath.Join(dir, "volumes"), filepath.Join(dir, "cni")))
-	write(storage, fmt.Sprintf(`[storage]
-driver = "vfs"
-graphroot = %q
-runroot = %q
-`, filepath.Join(dir, "storage"), filepath.Join(dir, "run")))
-	l.env = append(os.Environ(), "CONTAINERS_CONF="+conf, "CONTAINERS_STORAGE_CONF="+storage)
-
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-
-	// the image: a busybox-static rootfs
-	root := filepath.Join(dir, "rootfs")
-	for _, d := range []string{"bin", "etc", "tmp", "proc", "sys", "dev"} {
-		if err := os.MkdirAll(filepath.Join(root, d), 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	bb, err := os.ReadFile(busybox)
-	if err != nil {
-		t.Fatal(err)
-	}
-	write(filepath.Join(root, "bin", "busybox"), string(bb))
-	if err := os.Chmod(filepath.Join(root, "bin", "busybox"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	for _, app := range []string{"sh", "echo", "sleep", "cat", "ip", "hostname", "true"} {
-		if err := os.Symlink("busybox", filepath.Join(root, "bin", app)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	write(filepath.Join(root, "etc", "passwd"), "root:x:0:0:root:/:/bin/sh\n")
-	tarball := filepath.Join(dir, "rootfs.tar")
-	if out, err := exec.CommandContext(ctx, "tar", "-C", root, "-cf", tarball, ".").CombinedOutput(); err != nil {
-		t.Fatalf("tar: %v: %s", err, out)
-	}
-	if _, err := l.podman(ctx, "import", "--change", `CMD ["/bin/sh"]`, "--change", "ENV PATH=/bin", tarball, testImage); err != nil {
-		t.Fatal(err)
-	}
-
-	// the network namespace and the network, before the service reads them
-	if out, err := exec.CommandContext(ctx, "ip", "netns", "add", l.netns).CombinedOutput(); err != nil {
-		t.Fatalf("ip netns add: %v: %s", err, out)
-	}
-	t.Cleanup(func() {
-		if out, err := exec.Command("ip", "netns", "del", l.netns).CombinedOutput(); err != nil {
-			t.Errorf("ip netns del %s: %v: %s", l.netns, err, out)
-		}
-	})
-	if out, err := exec.CommandContext(ctx, "ip", "-n", l.netns, "link", "set", "lo", "up").CombinedOutput(); err != nil {
-		t.Fatalf("ip link set lo up: %v: %s", err, out)
-	}
-	// CNI's host-local IPAM keeps its leases here, named after the network
-	cniLeases := filepath.Join("/var/lib/cni/networks", l.network)
-	t.Cleanup(func() { os.RemoveAll(cniLeases) })
-	if _, err := l.podman(ctx, "network", "create", "--subnet", testSubnet, l.network); err != nil {
-		t.Fatal(err)
-	}
-
-	// the service, inside the namespace (nsenter enters only the network
-	// namespace: `ip netns exec` would remount /sys and hide the cgroups)
-	log, err := os.Create(filepath.Join(dir, "service.log"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	svc := exec.Command("nsenter", "--net=/run/netns/"+l.netns, "podman", "system", "service", "--time=0", l.endpoint())
-	svc.Env, svc.Stdout, svc.Stderr = l.env, log, log
-	svc.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := svc.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { svc.Wait(); log.Close(); close(done) }()
-	t.Cleanup(func() {
-		svc.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-done:
-		case <-time.After(20 * time.Second):
-			svc.Process.Kill()
-			<-done
-		}
-		if t.Failed() {
-			if b, err := os.ReadFile(filepath.Join(dir, "service.log")); err == nil {
-				t.Logf("podman service log:\n%s", b)
-			}
-		}
-	})
-	for {
-		e, err := Connect(ctx, Endpoint{Address: l.endpoint()})
-		if err == nil {
-			t.Logf("podman service at %s, API %s", l.sock, e.APIVersion())
-			e.Close()
-			break
-		}
-		select {
-		case <-done:
-			b, _ := os.ReadFile(filepath.Join(dir, "service.log"))
-			t.Fatalf("podman system service exited: %s", b)
-		case <-ctx.Done():
-			t.Fatalf("podman system service did not answer: %v", err)
-		case <-time.After(50 * time.Millisecond):
-		}
-	}
-	return l
-}
-
-// removeAfter removes the container name when the test ends, whatever
-// state it is in (CLI, so that it works after the service is gone).
-func (l *podmanLab) removeAfter(t *testing.T, name string) {
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-		defer cancel()
-		l.podman(ctx, "rm", "-f", "--ignore", name)
-	})
-}
-
-// TestPodman runs the driver against one private podman service.
 func TestPodman(t *testing.T) {
-	l := startPodman(t)
+	l := dockertest.Start(t)
 	t.Run("lifecycle", func(t *testing.T) { testLifecycle(t, l) })
 	t.Run("remove-force", func(t *testing.T) { testRemoveForce(t, l) })
 	t.Run("create-errors", func(t *testing.T) { testCreateErrors(t, l) })
@@ -252,13 +34,13 @@ func TestPodman(t *testing.T) {
 // testLifecycle is acceptance 2 at the driver's level: create a node's
 // container on a network with its fixed IP and MAC (mkvm), power it on,
 // see it on, read its console, power it off, see it off, remove it (rmvm).
-func testLifecycle(t *testing.T, l *podmanLab) {
+func testLifecycle(t *testing.T, l *dockertest.Lab) {
 	const node = "cn01"
-	l.removeAfter(t, node)
+	l.RemoveAfter(t, node)
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 
-	eng, err := Connect(ctx, Endpoint{Address: l.endpoint()})
+	eng, err := Connect(ctx, Endpoint{Address: l.Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -267,16 +49,16 @@ func testLifecycle(t *testing.T, l *podmanLab) {
 	mac, _ := net.ParseMAC("52:54:00:18:05:21")
 	spec := Spec{
 		Name:  node,
-		Image: testImage,
+		Image: dockertest.Image,
 		// a line every 0.2 s, and stdin echoed back
 		// (a background job's stdin is /dev/null, so the reader is in front)
 		Cmd:         []string{"sh", "-c", `(i=0; while :; do i=$((i+1)); echo "tick $i $(hostname)"; sleep 0.2; done) & while read l; do echo "got:$l"; done`},
 		CPUs:        0.5,
 		MemoryBytes: 64 << 20,
-		Network:     l.network,
+		Network:     l.Network,
 		IP:          ip,
 		MAC:         mac,
-		Volumes:     []string{l.dir + "/tmp:/host-tmp:ro"},
+		Volumes:     []string{l.Dir + "/tmp:/host-tmp:ro"},
 		Restart:     "always",
 		Env:         []string{"DROVER_NODE=" + node},
 		Labels:      map[string]string{"drover.group": "containers"},
@@ -299,7 +81,7 @@ func testLifecycle(t *testing.T, l *podmanLab) {
 	}
 
 	drv := Driver{Timeout: 30 * time.Second, Grace: time.Second}
-	c, err := drv.Open(ctx, bmc.Target{Node: node, Address: l.endpoint()})
+	c, err := drv.Open(ctx, bmc.Target{Node: node, Address: l.Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -335,11 +117,11 @@ func testLifecycle(t *testing.T, l *podmanLab) {
 	if got == nil {
 		t.Fatalf("list: no %s in %+v", node, list)
 	}
-	want := Container{Name: node, ID: got.ID, Node: node, Image: testImage, State: "running", Status: got.Status, Network: l.network, IP: ip}
+	want := Container{Name: node, ID: got.ID, Node: node, Image: dockertest.Image, State: "running", Status: got.Status, Network: l.Network, IP: ip}
 	if diff := cmp.Diff(want, *got, cmp.Comparer(func(a, b netip.Addr) bool { return a == b })); diff != "" {
 		t.Errorf("list (-want +got):\n%s", diff)
 	}
-	if out, err := l.podman(ctx, "exec", node, "ip", "addr", "show", "eth0"); err != nil {
+	if out, err := l.Podman(ctx, "exec", node, "ip", "addr", "show", "eth0"); err != nil {
 		t.Error(err)
 	} else if !strings.Contains(out, "inet "+ip.String()+"/24") || !strings.Contains(out, mac.String()) {
 		t.Errorf("eth0 in the container lacks %s/24 or %s:\n%s", ip, mac, out)
@@ -354,8 +136,8 @@ func testLifecycle(t *testing.T, l *podmanLab) {
 		have[f.Name] = f.Value
 	}
 	for name, value := range map[string]string{
-		"Image": testImage, "Hostname": node, "State": "running", "CPUs": "0.5", "Memory": "64 MiB", "Restart": "always",
-		"Network": l.network + " " + ip.String() + " " + mac.String(),
+		"Image": dockertest.Image, "Hostname": node, "State": "running", "CPUs": "0.5", "Memory": "64 MiB", "Restart": "always",
+		"Network": l.Network + " " + ip.String() + " " + mac.String(),
 	} {
 		if have[name] != value {
 			t.Errorf("inventory %s = %q, want %q (all: %v)", name, have[name], value, facts)
@@ -443,17 +225,17 @@ func testLifecycle(t *testing.T, l *podmanLab) {
 }
 
 // testRemoveForce: rmvm -f removes a running container.
-func testRemoveForce(t *testing.T, l *podmanLab) {
+func testRemoveForce(t *testing.T, l *dockertest.Lab) {
 	const node = "cn02"
-	l.removeAfter(t, node)
+	l.RemoveAfter(t, node)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	eng, err := Connect(ctx, Endpoint{Address: l.sock}) // a bare socket path works too
+	eng, err := Connect(ctx, Endpoint{Address: l.Sock}) // a bare socket path works too
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
-	if err := eng.Create(ctx, Spec{Name: node, Image: testImage, Cmd: []string{"sleep", "300"}, Network: "none"}); err != nil {
+	if err := eng.Create(ctx, Spec{Name: node, Image: dockertest.Image, Cmd: []string{"sleep", "300"}, Network: "none"}); err != nil {
 		t.Fatal(err)
 	}
 	if err := eng.SetPower(ctx, node, bmc.PowerOn, time.Second); err != nil {
@@ -477,10 +259,10 @@ func testRemoveForce(t *testing.T, l *podmanLab) {
 }
 
 // testCreateErrors: what mkvm says when the engine lacks something.
-func testCreateErrors(t *testing.T, l *podmanLab) {
+func testCreateErrors(t *testing.T, l *dockertest.Lab) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	eng, err := Connect(ctx, Endpoint{Address: l.endpoint()})
+	eng, err := Connect(ctx, Endpoint{Address: l.Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -491,11 +273,11 @@ func testCreateErrors(t *testing.T, l *podmanLab) {
 		want error
 	}{
 		{"no image", Spec{Name: "cn03", Image: "localhost/drover-no-such-image:1"}, ErrNoImage},
-		{"no network", Spec{Name: "cn03", Image: testImage, Network: "drover-no-such-net", IP: netip.MustParseAddr("198.18.5.30")}, ErrNoNetwork},
-		{"bad volume", Spec{Name: "cn03", Image: testImage, Volumes: []string{"./relative:/x"}}, ErrInvalidSpec},
+		{"no network", Spec{Name: "cn03", Image: dockertest.Image, Network: "drover-no-such-net", IP: netip.MustParseAddr("198.18.5.30")}, ErrNoNetwork},
+		{"bad volume", Spec{Name: "cn03", Image: dockertest.Image, Volumes: []string{"./relative:/x"}}, ErrInvalidSpec},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			l.removeAfter(t, tc.spec.Name)
+			l.RemoveAfter(t, tc.spec.Name)
 			err := eng.Create(ctx, tc.spec)
 			if !errors.Is(err, tc.want) {
 				t.Fatalf("got %v, want %v", err, tc.want)
@@ -507,18 +289,18 @@ func testCreateErrors(t *testing.T, l *podmanLab) {
 
 // testConsoleNoTTY: a container made without a TTY (not by Create) has
 // its output multiplexed on the attach stream; the console demultiplexes.
-func testConsoleNoTTY(t *testing.T, l *podmanLab) {
+func testConsoleNoTTY(t *testing.T, l *dockertest.Lab) {
 	const node = "cn04"
-	l.removeAfter(t, node)
+	l.RemoveAfter(t, node)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	eng, err := Connect(ctx, Endpoint{Address: l.endpoint()})
+	eng, err := Connect(ctx, Endpoint{Address: l.Endpoint()})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer eng.Close()
 	_, err = eng.cli.ContainerCreate(ctx, client.ContainerCreateOptions{Name: node, Config: &container.Config{
-		Image: testImage, OpenStdin: true,
+		Image: dockertest.Image, OpenStdin: true,
 		Cmd: []string{"sh", "-c", `(while :; do echo plain; echo to-stderr >&2; sleep 0.2; done) & while read l; do echo "got:$l"; done`},
 	}, HostConfig: &container.HostConfig{NetworkMode: "none"}})
 	if err != nil {
