@@ -76,6 +76,8 @@ type Server struct {
 	Version string
 	// BootEvents serves /v1/events; nil answers every node with no events.
 	BootEvents BootEvents
+	// Consoles serves /v1/console/{node} (rcons); nil answers 501.
+	Consoles Consoles
 
 	once    sync.Once
 	handler http.Handler
@@ -123,6 +125,7 @@ func (s *Server) build() http.Handler {
 		io.WriteString(w, "ok\n")
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /v1/console/{node}", s.console)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	api := humago.New(mux, s.humaConfig())

@@ -99,7 +99,7 @@ typing lsdef, mkdef, chdef, tabdump, ...`,
 			if err := os.MkdirAll(args[0], 0o755); err != nil {
 				return err
 			}
-			for _, name := range xcatcmd.Commands() {
+			for _, name := range append(xcatcmd.Commands(), "rcons") {
 				link := filepath.Join(args[0], name)
 				if _, err := os.Lstat(link); err == nil {
 					if !force {

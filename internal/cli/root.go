@@ -44,7 +44,7 @@ func Main(ctx context.Context, args []string, env Env) int {
 		args = []string{"drover"}
 	}
 	rest := args[1:]
-	if name := filepath.Base(args[0]); xcatcmd.Known(name) {
+	if name := filepath.Base(args[0]); xcatcmd.Known(name) || name == "rcons" {
 		rest = append([]string{name}, rest...)
 	}
 	root := newRoot(ctx, env)
@@ -114,6 +114,7 @@ Then, with DROVER_URL/DROVER_TOKEN set (or the config file serve writes):
 		newRestoreCmd(c, env),
 		newTokenCmd(c, env),
 		newEventsCmd(c, env),
+		newRconsCmd(c, env),
 		newInstallLinksCmd(env),
 		newVersionCmd(env),
 	)

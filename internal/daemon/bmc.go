@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/netip"
@@ -302,4 +303,54 @@ func containerSpec(node string, a map[string]string) (docker.Spec, error) {
 		}
 	}
 	return s, nil
+}
+
+// Console opens a node's console through its driver (rcons). Closing the
+// stream closes the driver's client too.
+func (b *bmcOps) Console(ctx context.Context, node string) (io.ReadWriteCloser, error) {
+	view := b.view()
+	o, ok := view.Get(inventory.Node, node)
+	if !ok {
+		return nil, fmt.Errorf("%w: node %q", inventory.ErrNotFound, node)
+	}
+	var site inventory.Resolved
+	if s, ok := view.Get(inventory.Site, inventory.SiteName); ok {
+		site = inventory.Resolved(s.Attrs)
+	}
+	resolve := func(name string) (inventory.Resolved, bool) {
+		o, ok := view.Get(inventory.Node, name)
+		if !ok {
+			return nil, false
+		}
+		return inventory.Resolve(view, o), true
+	}
+	n := power.NodeFromInventory(node, inventory.Resolve(view, o), site, resolve)
+	if n.Err != nil {
+		return nil, n.Err
+	}
+	c, err := b.runner.Drivers.Open(ctx, n.Mgt, n.Target)
+	if err != nil {
+		return nil, err
+	}
+	cons, ok := c.(bmc.Consoler)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("%w: mgt=%s has no console", bmc.ErrUnsupported, n.Mgt)
+	}
+	stream, err := cons.Console(ctx)
+	if err != nil {
+		c.Close()
+		return nil, err
+	}
+	return &consoleStream{ReadWriteCloser: stream, client: c}, nil
+}
+
+type consoleStream struct {
+	io.ReadWriteCloser
+	client bmc.Client
+}
+
+func (s *consoleStream) Close() error {
+	err := s.ReadWriteCloser.Close()
+	return errors.Join(err, s.client.Close())
 }

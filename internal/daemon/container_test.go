@@ -2,6 +2,7 @@ package daemon
 
 import (
 	"context"
+	"io"
 	"strings"
 	"testing"
 	"time"
@@ -41,16 +42,50 @@ func TestContainerNodeCommands(t *testing.T) {
 		{args: []string{"rpower", "ct1", "on"}, out: "ct1: on\n"},
 		{args: []string{"rpower", "ct1", "stat"}, out: "ct1: on\n"},
 		{args: []string{"lsvm", "ct1"}, out: "ct1: running " + dockertest.Image + " 198.18.5.21\n"},
+		{args: []string{"rcons"}},
 		{args: []string{"rmvm", "ct1"}, inErr: "ct1: Error: ", rc: 1},
 		{args: []string{"rpower", "ct1", "off"}, out: "ct1: off\n"},
 		{args: []string{"rpower", "ct1", "stat"}, out: "ct1: off\n"},
 		{args: []string{"rmvm", "ct1"}, out: "ct1: removed\n"},
 		{args: []string{"lsvm", "ct1"}, inErr: "no container ct1", rc: 1},
 	} {
+		if step.args[0] == "rcons" {
+			rcons(t, srv.client)
+			continue
+		}
 		r := run(step.args...)
 		if r.Stdout != step.out || r.ExitCode != step.rc || !strings.Contains(r.Stderr, step.inErr) {
 			t.Fatalf("%s: stdout %q stderr %q rc %d", strings.Join(step.args, " "), r.Stdout, r.Stderr, r.ExitCode)
 		}
 		t.Logf("%s -> %s%s", strings.Join(step.args, " "), r.Stdout, r.Stderr)
+	}
+}
+
+// rcons attaches to ct1's TTY through the API, types a command and reads
+// its output back.
+func rcons(t *testing.T, cl *api.Client) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	stream, err := cl.Console(ctx, "ct1")
+	if err != nil {
+		t.Fatalf("console: %v", err)
+	}
+	defer stream.Close()
+	if _, err := io.WriteString(stream, "echo console-$((40+2))\n"); err != nil {
+		t.Fatal(err)
+	}
+	var seen strings.Builder
+	buf := make([]byte, 4096)
+	for !strings.Contains(seen.String(), "console-42") {
+		n, err := stream.Read(buf)
+		seen.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("console output %q: %v", seen.String(), err)
+		}
+	}
+	t.Logf("rcons ct1 saw: %q", seen.String())
+	if _, err := cl.Console(ctx, "nosuch"); err == nil || !strings.Contains(err.Error(), "404") && !strings.Contains(err.Error(), "not found") {
+		t.Errorf("console of an unknown node: %v", err)
 	}
 }

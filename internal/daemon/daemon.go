@@ -218,10 +218,12 @@ func Run(ctx context.Context, cfg Config) error {
 		ln.Close()
 		return err
 	}
+	ops := &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout}, mgts: drivers.Names,
+		apply: st.Apply, log: log.With("svc", "power")}
 	api := &apiserver.Server{
-		Store: st,
-		Runner: &xcatcmd.Runner{Backend: st, Schema: schema, BMC: &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout}, mgts: drivers.Names,
-			apply: st.Apply, log: log.With("svc", "power")}},
+		Store:        st,
+		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema, BMC: ops},
+		Consoles:     ops,
 		Schema:       schema,
 		Log:          log.With("svc", "api"),
 		Registry:     reg,

@@ -1,0 +1,88 @@
+package apiserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"drover.dev/drover/internal/api"
+	"drover.dev/drover/internal/inventory"
+)
+
+// Consoles attaches to nodes' consoles (IPMI SOL, a container's TTY).
+type Consoles interface {
+	// Console opens node's console; the stream carries it both ways until
+	// it is closed or ctx ends.
+	Console(ctx context.Context, node string) (io.ReadWriteCloser, error)
+}
+
+// ConsoleUpgrade is the Upgrade protocol of GET /v1/console/{node}: after
+// "101 Switching Protocols" the connection carries the console's bytes
+// both ways.
+const ConsoleUpgrade = api.ConsoleUpgrade
+
+// console serves GET /v1/console/{node} (operator role): it opens the
+// node's console first, so failures are ordinary HTTP errors, then
+// upgrades the connection and copies bytes both ways.
+func (s *Server) console(w http.ResponseWriter, r *http.Request) {
+	p, err := s.principal(r.Context(), r.Header.Get("Authorization"))
+	if err == nil && !p.atLeast(api.RoleOperator) {
+		err = p.forbid("rcons", api.RoleOperator)
+	}
+	if err != nil {
+		status := statusOf(err)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
+		}
+		writeProblem(w, status, err.Error())
+		return
+	}
+	if !strings.EqualFold(r.Header.Get("Upgrade"), ConsoleUpgrade) {
+		writeProblem(w, http.StatusBadRequest, "send 'Connection: Upgrade' and 'Upgrade: "+ConsoleUpgrade+"'")
+		return
+	}
+	node := r.PathValue("node")
+	if s.Consoles == nil {
+		writeProblem(w, http.StatusNotImplemented, "consoles are not available on this server")
+		return
+	}
+	// The console outlives the request's context, which ends with the hijack.
+	ctx, cancel := context.WithCancel(context.WithoutCancel(r.Context()))
+	defer cancel()
+	// (The console lives as long as ctx: the drivers bound their own
+	// connection set-up.)
+	stream, err := s.Consoles.Console(ctx, node)
+	if err != nil {
+		status := http.StatusBadGateway
+		if errors.Is(err, inventory.ErrNotFound) {
+			status = http.StatusNotFound
+		}
+		writeProblem(w, status, fmt.Sprintf("console of %s: %v", node, err))
+		return
+	}
+	defer stream.Close()
+	conn, brw, err := http.NewResponseController(w).Hijack()
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, "cannot take over the connection: "+err.Error())
+		return
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Time{})
+	fmt.Fprintf(brw, "HTTP/1.1 101 Switching Protocols\r\nUpgrade: %s\r\nConnection: Upgrade\r\n\r\n", ConsoleUpgrade)
+	if err := brw.Flush(); err != nil {
+		return
+	}
+	s.log().Info("console attached", "node", node, "token", p.Name)
+	var once sync.Once
+	done := make(chan struct{})
+	stop := func() { once.Do(func() { close(done) }) }
+	go func() { io.Copy(stream, brw); stop() }() // brw holds bytes the client sent early
+	go func() { io.Copy(conn, stream); stop() }()
+	<-done
+	s.log().Info("console detached", "node", node, "token", p.Name)
+}
