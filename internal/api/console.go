@@ -74,3 +74,32 @@ type consoleConn struct {
 }
 
 func (c *consoleConn) Read(p []byte) (int, error) { return c.Reader.Read(p) }
+
+// ConsoleLog copies a node's console log to w; with follow it keeps
+// copying what is appended until ctx ends.
+func (c *Client) ConsoleLog(ctx context.Context, node string, follow bool, w io.Writer) error {
+	u := c.base + "/v1/console/" + url.PathEscape(node) + "/log"
+	if follow {
+		u += "?follow=true"
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
+	if err != nil {
+		return err
+	}
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return decodeError(resp)
+	}
+	_, err = io.Copy(w, resp.Body)
+	if ctx.Err() != nil {
+		return nil
+	}
+	return err
+}

@@ -5,7 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -85,4 +88,71 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request) {
 	go func() { io.Copy(conn, stream); stop() }()
 	<-done
 	s.log().Info("console detached", "node", node, "token", p.Name)
+}
+
+// consoleLog serves GET /v1/console/{node}/log[?follow=true]: the node's
+// console log (operator role; consoles show what was typed at them). With
+// follow the response stays open and carries what is appended, until the
+// client goes away.
+func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
+	p, err := s.principal(r.Context(), r.Header.Get("Authorization"))
+	if err == nil && !p.atLeast(api.RoleOperator) {
+		err = p.forbid("console log", api.RoleOperator)
+	}
+	if err != nil {
+		status := statusOf(err)
+		if status == http.StatusUnauthorized {
+			w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
+		}
+		writeProblem(w, status, err.Error())
+		return
+	}
+	node := r.PathValue("node")
+	if s.ConsoleLogs == "" {
+		writeProblem(w, http.StatusNotImplemented, "console logs are not kept on this server")
+		return
+	}
+	if node == "" || node == "." || node == ".." || strings.ContainsAny(node, "/\x00") {
+		writeProblem(w, http.StatusBadRequest, "bad node name")
+		return
+	}
+	f, err := os.Open(filepath.Join(s.ConsoleLogs, node+".log"))
+	if errors.Is(err, fs.ErrNotExist) {
+		writeProblem(w, http.StatusNotFound, "no console log for "+node+" (its console is logged when the node has a cons attribute)")
+		return
+	}
+	if err != nil {
+		writeProblem(w, http.StatusInternalServerError, err.Error())
+		return
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	if _, err := io.Copy(w, f); err != nil {
+		return
+	}
+	if r.URL.Query().Get("follow") != "true" {
+		return
+	}
+	rc := http.NewResponseController(w)
+	_ = rc.SetWriteDeadline(time.Time{})
+	_ = rc.Flush()
+	t := time.NewTicker(250 * time.Millisecond)
+	defer t.Stop()
+	for {
+		select {
+		case <-r.Context().Done():
+			return
+		case <-t.C:
+			n, err := io.Copy(w, f)
+			if err != nil {
+				return
+			}
+			if n > 0 {
+				if rc.Flush() != nil {
+					return
+				}
+			}
+		}
+	}
 }

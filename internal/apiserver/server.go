@@ -78,6 +78,9 @@ type Server struct {
 	BootEvents BootEvents
 	// Consoles serves /v1/console/{node} (rcons); nil answers 501.
 	Consoles Consoles
+	// ConsoleLogs is the directory of the per-node console logs served at
+	// /v1/console/{node}/log; "" answers 501.
+	ConsoleLogs string
 
 	once    sync.Once
 	handler http.Handler
@@ -126,6 +129,7 @@ func (s *Server) build() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /v1/console/{node}", s.console)
+	mux.HandleFunc("GET /v1/console/{node}/log", s.consoleLog)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 
 	api := humago.New(mux, s.humaConfig())

@@ -99,3 +99,31 @@ func copyUntilEscape(out io.Writer, in io.Reader) error {
 		}
 	}
 }
+
+func newConsoleCmd(c *clientFactory, env Env) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "console",
+		Short: "Console logs",
+		Long: `drover keeps the console of every node that has a cons attribute (xCAT's
+nodehm.cons, e.g. cons=ipmi or cons=docker) attached and logged, so a boot
+failure can be read afterwards; rcons shares that connection.`,
+	}
+	var follow bool
+	logCmd := &cobra.Command{
+		Use:   "log NODE [-f]",
+		Short: "Print a node's console log (-f: and follow it)",
+		Example: `  drover chdef cn1 cons=ipmi        # keep cn1's console logged
+  drover console log cn1 -f`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cl, err := c.get()
+			if err != nil {
+				return err
+			}
+			return cl.ConsoleLog(cmd.Context(), args[0], follow, env.Stdout)
+		},
+	}
+	logCmd.Flags().BoolVarP(&follow, "follow", "f", false, "keep printing what the console prints")
+	cmd.AddCommand(logCmd)
+	return cmd
+}

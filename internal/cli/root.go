@@ -115,6 +115,7 @@ Then, with DROVER_URL/DROVER_TOKEN set (or the config file serve writes):
 		newTokenCmd(c, env),
 		newEventsCmd(c, env),
 		newRconsCmd(c, env),
+		newConsoleCmd(c, env),
 		newInstallLinksCmd(env),
 		newVersionCmd(env),
 	)

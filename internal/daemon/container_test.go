@@ -32,7 +32,7 @@ func TestContainerNodeCommands(t *testing.T) {
 	}
 	srv.run(t, "mkdef", "-t", "node", "ct1", "groups=all", "mgt=docker", "vmhost="+lab.Endpoint(),
 		"vmimage="+dockertest.Image, "vmnics="+lab.Network, "ip=198.18.5.21", "mac=52:54:00:18:05:21",
-		"vmcpus=0.5", "vmmemory=64", "vmothersetting=restart=no;env=ROLE=compute")
+		"vmcpus=0.5", "vmmemory=64", "cons=docker", "vmothersetting=restart=no;env=ROLE=compute")
 	for _, step := range []struct {
 		args       []string
 		out, inErr string
@@ -50,7 +50,9 @@ func TestContainerNodeCommands(t *testing.T) {
 		{args: []string{"lsvm", "ct1"}, inErr: "no container ct1", rc: 1},
 	} {
 		if step.args[0] == "rcons" {
+			waitConsoleLog(t, srv.client, "")
 			rcons(t, srv.client)
+			waitConsoleLog(t, srv.client, "console-42")
 			continue
 		}
 		r := run(step.args...)
@@ -88,4 +90,24 @@ func rcons(t *testing.T, cl *api.Client) {
 	if _, err := cl.Console(ctx, "nosuch"); err == nil || !strings.Contains(err.Error(), "404") && !strings.Contains(err.Error(), "not found") {
 		t.Errorf("console of an unknown node: %v", err)
 	}
+}
+
+// waitConsoleLog waits until ct1's console log exists (the hub attached)
+// and holds want.
+func waitConsoleLog(t *testing.T, cl *api.Client, want string) {
+	t.Helper()
+	var last string
+	for range 100 {
+		var b strings.Builder
+		if err := cl.ConsoleLog(context.Background(), "ct1", false, &b); err == nil {
+			last = b.String()
+			if strings.Contains(last, want) {
+				return
+			}
+		} else {
+			last = err.Error()
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Fatalf("console log of ct1 never held %q: %s", want, last)
 }

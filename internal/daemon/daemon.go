@@ -28,6 +28,7 @@ import (
 	"drover.dev/drover/internal/bmc/docker"
 	"drover.dev/drover/internal/bmc/ipmi"
 	"drover.dev/drover/internal/bmc/redfish"
+	"drover.dev/drover/internal/consoles"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/netboot"
 	"drover.dev/drover/internal/objfile"
@@ -220,10 +221,12 @@ func Run(ctx context.Context, cfg Config) error {
 	}
 	ops := &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout}, mgts: drivers.Names,
 		apply: st.Apply, log: log.With("svc", "power")}
+	hub := &consoles.Hub{Dir: filepath.Join(cfg.DataDir, "consoles"), Open: ops.Console, Log: log.With("svc", "consoles")}
 	api := &apiserver.Server{
 		Store:        st,
 		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema, BMC: ops},
-		Consoles:     ops,
+		Consoles:     consoleRouter{hub: hub, ops: ops},
+		ConsoleLogs:  hub.Dir,
 		Schema:       schema,
 		Log:          log.With("svc", "api"),
 		Registry:     reg,
@@ -254,6 +257,8 @@ func Run(ctx context.Context, cfg Config) error {
 		return nil
 	})
 	g.Go(func() error { return boot.Serve(gctx) })
+	g.Go(func() error { return hub.Serve(gctx) })
+	g.Go(func() error { return watchConsoles(gctx, st, hub, drivers.Names) })
 	if cfg.DebugListen != "" {
 		dbg := &http.Server{Handler: debugHandler(), ReadHeaderTimeout: 10 * time.Second}
 		dln, err := net.Listen("tcp", cfg.DebugListen)
