@@ -2,8 +2,10 @@ package api
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/tls"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -102,4 +104,42 @@ func (c *Client) ConsoleLog(ctx context.Context, node string, follow bool, w io.
 		return nil
 	}
 	return err
+}
+
+// RunProgress is Run for long hardware commands: progress (nodes done of
+// total) is reported as it comes.
+func (c *Client) RunProgress(ctx context.Context, req RunRequest, progress func(done, total int)) (RunResponse, error) {
+	body, err := json.Marshal(req)
+	if err != nil {
+		return RunResponse{}, err
+	}
+	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/run/progress", bytes.NewReader(body))
+	if err != nil {
+		return RunResponse{}, err
+	}
+	hreq.Header.Set("Content-Type", "application/json")
+	if c.token != "" {
+		hreq.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	resp, err := c.hc.Do(hreq)
+	if err != nil {
+		return RunResponse{}, err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return RunResponse{}, decodeError(resp)
+	}
+	dec := json.NewDecoder(resp.Body)
+	for {
+		var ev RunEvent
+		if err := dec.Decode(&ev); err != nil {
+			return RunResponse{}, fmt.Errorf("run %s: %w", req.Command, err)
+		}
+		if ev.Progress != nil && progress != nil {
+			progress(ev.Progress.Done, ev.Progress.Total)
+		}
+		if ev.Result != nil {
+			return *ev.Result, nil
+		}
+	}
 }

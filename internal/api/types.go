@@ -199,3 +199,16 @@ type BootEvent struct {
 type BootEventList struct {
 	Items []BootEvent `json:"items"`
 }
+
+// RunEvent is one line of POST /v1/run/progress: progress while the
+// command runs, then its result.
+type RunEvent struct {
+	Progress *Progress    `json:"progress,omitempty"`
+	Result   *RunResponse `json:"result,omitempty"`
+}
+
+// Progress counts the nodes a hardware command has finished.
+type Progress struct {
+	Done  int `json:"done"`
+	Total int `json:"total"`
+}

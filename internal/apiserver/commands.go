@@ -19,31 +19,40 @@ type runInput struct{ Body api.RunRequest }
 type runOutput struct{ Body api.RunResponse }
 
 func (s *Server) run(ctx context.Context, in *runInput) (*runOutput, error) {
-	req := in.Body
 	p := principalFrom(ctx)
+	if err := authorizeRun(p, in.Body); err != nil {
+		return nil, s.problem(err)
+	}
+	return &runOutput{Body: s.runCommand(ctx, p, in.Body, nil)}, nil
+}
+
+// authorizeRun checks that p may run req.
+func authorizeRun(p principal, req api.RunRequest) error {
 	if !xcatcmd.Known(req.Command) {
-		return nil, s.problem(newError(errUnknownCommand, "unknown command %q", req.Command))
+		return newError(errUnknownCommand, "unknown command %q", req.Command)
 	}
 	switch {
 	case !xcatcmd.ReadOnly(req.Command) && !p.atLeast(api.RoleOperator):
-		return nil, s.problem(p.forbid(req.Command+" (it changes the inventory)", api.RoleOperator))
+		return p.forbid(req.Command+" (it changes the inventory)", api.RoleOperator)
 	case deletingCommands[req.Command] && !p.atLeast(api.RoleAdmin):
-		return nil, s.problem(p.forbid(req.Command+" (it deletes objects)", api.RoleAdmin))
+		return p.forbid(req.Command+" (it deletes objects)", api.RoleAdmin)
 	}
-	if err := checkSecrets(p, req.ShowSecrets); err != nil {
-		return nil, s.problem(err)
-	}
+	return checkSecrets(p, req.ShowSecrets)
+}
+
+func (s *Server) runCommand(ctx context.Context, p principal, req api.RunRequest, progress func(done, total int)) api.RunResponse {
 	resp := s.Runner.Run(ctx, xcatcmd.Request{
 		Command:     req.Command,
 		Args:        req.Args,
 		Stdin:       req.Stdin,
 		Files:       req.Files,
 		ShowSecrets: req.ShowSecrets,
+		Progress:    progress,
 	})
 	if resp.ExitCode != 0 {
 		s.log().Debug("command failed", "command", req.Command, "exit", resp.ExitCode, "token", p.Name)
 	}
-	return &runOutput{Body: api.RunResponse{Stdout: resp.Stdout, Stderr: resp.Stderr, ExitCode: resp.ExitCode}}, nil
+	return api.RunResponse{Stdout: resp.Stdout, Stderr: resp.Stderr, ExitCode: resp.ExitCode}
 }
 
 type whoamiOutput struct{ Body api.Identity }

@@ -129,6 +129,7 @@ func (s *Server) build() http.Handler {
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
 	mux.HandleFunc("GET /v1/console/{node}", s.console)
+	mux.HandleFunc("POST /v1/run/progress", s.runProgress)
 	mux.HandleFunc("GET /v1/console/{node}/log", s.consoleLog)
 	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{}))
 

@@ -8,8 +8,10 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
+	"golang.org/x/term"
 
 	"drover.dev/drover/internal/api"
 )
@@ -58,7 +60,14 @@ func newXCATCmd(c *clientFactory, env Env, name string) *cobra.Command {
 // runRemote runs an xCAT command on the server and prints what it printed;
 // a non-zero exit code comes back as an *exitError.
 func runRemote(ctx context.Context, cl *api.Client, env Env, req api.RunRequest) error {
-	resp, err := cl.Run(ctx, req)
+	var resp api.RunResponse
+	var err error
+	if bar := progressBar(env, req.Command); bar != nil {
+		resp, err = cl.RunProgress(ctx, req, bar.update)
+		bar.clear()
+	} else {
+		resp, err = cl.Run(ctx, req)
+	}
 	if err != nil {
 		return err
 	}
@@ -133,4 +142,44 @@ func hasFlag(args []string, names ...string) bool {
 		}
 	}
 	return false
+}
+
+// hardwareCommands fan out over BMCs and can take long: on a terminal they
+// show a progress bar.
+var hardwareCommands = map[string]bool{"rpower": true, "rsetboot": true, "rinv": true, "mkvm": true, "rmvm": true, "lsvm": true}
+
+type bar struct {
+	w     io.Writer
+	start time.Time
+	shown bool
+}
+
+// progressBar returns a bar drawn on stderr for a hardware command when
+// stderr is a terminal, else nil.
+func progressBar(env Env, command string) *bar {
+	if !hardwareCommands[command] {
+		return nil
+	}
+	f, ok := env.Stderr.(*os.File)
+	if !ok || !term.IsTerminal(int(f.Fd())) {
+		return nil
+	}
+	return &bar{w: f, start: time.Now()}
+}
+
+func (b *bar) update(done, total int) {
+	if total <= 0 || time.Since(b.start) < 500*time.Millisecond {
+		return // short runs get no bar
+	}
+	const width = 30
+	filled := done * width / total
+	fmt.Fprintf(b.w, "\r[%s%s] %d/%d nodes %.1fs", strings.Repeat("=", filled), strings.Repeat(" ", width-filled),
+		done, total, time.Since(b.start).Seconds())
+	b.shown = true
+}
+
+func (b *bar) clear() {
+	if b.shown {
+		fmt.Fprintf(b.w, "\r%s\r", strings.Repeat(" ", 70))
+	}
 }

@@ -86,7 +86,9 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 			specs[n.Name] = spec
 		}
 	}
-	results := b.runner.Run(ctx, nodes, b.op(op, specs))
+	runner := *b.runner
+	runner.Progress = op.Progress
+	results := runner.Run(ctx, nodes, b.op(op, specs))
 	out := make([]xcatcmd.BMCResult, len(results))
 	for i, r := range results {
 		out[i] = xcatcmd.BMCResult{Node: r.Node, Err: r.Err}

@@ -96,7 +96,15 @@ func TestRpowerIPMISim(t *testing.T) {
 	}
 
 	start := time.Now()
-	r := rpower("rpower", "cn[1-6]", "stat")
+	var lastDone, lastTotal int
+	r, err := srv.client.RunProgress(context.Background(), api.RunRequest{Command: "rpower", Args: []string{"cn[1-6]", "stat"}},
+		func(done, total int) { lastDone, lastTotal = done, total })
+	if err != nil {
+		t.Fatal(err)
+	}
+	if lastDone != 6 || lastTotal != 6 {
+		t.Errorf("progress ended at %d/%d, want 6/6", lastDone, lastTotal)
+	}
 	t.Logf("rpower cn[1-6] stat (%s):\n%s%s", time.Since(start).Round(time.Millisecond), r.Stdout, r.Stderr)
 	if r.ExitCode == 0 || r.Stdout != "cn1: on\n" {
 		t.Errorf("rpower cn[1-6] stat: exit %d, stdout %q", r.ExitCode, r.Stdout)

@@ -78,10 +78,20 @@ func (r *Runner) Run(ctx context.Context, nodes []Node, op Op) []Result {
 	var wg sync.WaitGroup
 	var mu sync.Mutex
 	done := 0
+	finished := func() {
+		if r.Progress != nil {
+			mu.Lock()
+			done++
+			d := done
+			mu.Unlock()
+			r.Progress(d, len(nodes))
+		}
+	}
 	for i, n := range nodes {
 		results[i].Node = n.Name
 		if n.Err != nil {
 			results[i].Err = n.Err
+			finished()
 			continue
 		}
 		wg.Add(1)
@@ -99,13 +109,7 @@ func (r *Runner) Run(ctx context.Context, nodes []Node, op Op) []Result {
 				err = fmt.Errorf("%w: no answer within %s: %v", bmc.ErrUnreachable, timeout, err)
 			}
 			results[i].Output, results[i].Err = out, err
-			if r.Progress != nil {
-				mu.Lock()
-				done++
-				d := done
-				mu.Unlock()
-				r.Progress(d, len(nodes))
-			}
+			finished()
 		}()
 	}
 	wg.Wait()

@@ -25,6 +25,8 @@ type BMCOp struct {
 	Persistent bool // rsetboot -p
 	UEFI       bool // rsetboot -u
 	Force      bool // rmvm -f: remove a running container
+	// Progress, if set, is called as nodes finish (done of total).
+	Progress func(done, total int)
 }
 
 // BMCResult is one node's outcome: its output lines, or the reason it
@@ -120,7 +122,7 @@ func (r *Runner) hardware(ctx context.Context, c *call, verb, usage string, word
 		c.out("%s", usage)
 		return 1
 	}
-	op := BMCOp{Verb: verb, Persistent: p.has("p"), UEFI: p.has("u"), Force: p.has("f")}
+	op := BMCOp{Verb: verb, Persistent: p.has("p"), UEFI: p.has("u"), Force: p.has("f"), Progress: c.req.Progress}
 	if (verb == "mkvm" || verb == "rmvm" || verb == "lsvm") && len(p.args) != 1 {
 		c.out("%s", usage)
 		return 1

@@ -34,6 +34,9 @@ type Request struct {
 	// ShowSecrets lets the caller see secret attribute values; otherwise
 	// they are masked in every output.
 	ShowSecrets bool
+	// Progress, if set, hears how many nodes of a hardware command
+	// (rpower, rsetboot, rinv, mkvm, rmvm, lsvm) are done.
+	Progress func(done, total int)
 }
 
 // Response is what the command printed and its exit code.
