@@ -85,6 +85,7 @@ CAP_NET_BIND_SERVICE and CAP_NET_RAW, not root.`,
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&noConfig, "no-client-config", false, "do not write the CLI config file on first start")
 	f.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "key that encrypts secret attributes at rest (64 hex digits); default DIR/secret.key, created on first start; servers sharing PostgreSQL need the same key")
+	f.IntVar(&cfg.BMCConcurrency, "bmc-concurrency", 256, "nodes a hardware command (rpower, rsetboot, rinv, mkvm, ...) drives at once")
 	f.DurationVar(&cfg.BMCTimeout, "bmc-timeout", 20*time.Second, "time one node's BMC operation may take (rpower, rsetboot, rinv), one retry included")
 	f.StringVar(&cfg.RedfishCAFile, "redfish-ca", "", "PEM CA that Redfish BMC certificates must chain to (default: accept the self-signed certificates BMCs ship with)")
 	f.StringVar(&cfg.DebugListen, "debug-listen", "", "serve Go pprof profiles on this address (no authentication: loopback only), e.g. 127.0.0.1:6060")

@@ -61,10 +61,17 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 		return inventory.Resolve(view, o), true
 	}
 	nodes := make([]power.Node, len(names))
+	hosts := map[string]bool{}
 	for i, n := range names {
 		r, ok := resolve(n)
 		if !ok {
 			nodes[i] = power.Node{Name: n, Err: fmt.Errorf("no such node")}
+			continue
+		}
+		if ep := strings.TrimSpace(r["dockerendpoint"]); op.Verb == "lsvm" && ep != "" {
+			// a container host: lsvm lists its containers
+			nodes[i] = power.Node{Name: n, Mgt: "docker", Target: bmc.Target{Node: n, Address: ep, Attrs: map[string]string(r)}}
+			hosts[n] = true
 			continue
 		}
 		nodes[i] = power.NodeFromInventory(n, r, site, resolve)
@@ -78,7 +85,14 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 			if n.Err != nil {
 				continue
 			}
-			spec, err := containerSpec(n.Name, n.Target.Attrs)
+			attrs := n.Target.Attrs
+			if strings.TrimSpace(attrs["vmimage"]) == "" {
+				// the node's osimage names the container image
+				if img, ok := view.Get(inventory.OSImage, strings.TrimSpace(attrs["provmethod"])); ok && img.Get("containerimage") != "" {
+					attrs["vmimage"] = img.Get("containerimage")
+				}
+			}
+			spec, err := containerSpec(n.Name, attrs)
 			if err != nil {
 				nodes[i].Err = err
 				continue
@@ -88,7 +102,7 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 	}
 	runner := *b.runner
 	runner.Progress = op.Progress
-	results := runner.Run(ctx, nodes, b.op(op, specs))
+	results := runner.Run(ctx, nodes, b.op(op, specs, hosts))
 	out := make([]xcatcmd.BMCResult, len(results))
 	for i, r := range results {
 		out[i] = xcatcmd.BMCResult{Node: r.Node, Err: r.Err}
@@ -143,7 +157,7 @@ func (b *bmcOps) cachePower(ctx context.Context, view inventory.View, results []
 
 // op maps an xCAT command to what is done with one node's client; the
 // returned string is the node's output (lines separated by newlines).
-func (b *bmcOps) op(op xcatcmd.BMCOp, specs map[string]docker.Spec) power.Op {
+func (b *bmcOps) op(op xcatcmd.BMCOp, specs map[string]docker.Spec, hosts map[string]bool) power.Op {
 	container := func(c bmc.Client) (*docker.Client, error) {
 		dc, ok := c.(*docker.Client)
 		if !ok {
@@ -183,6 +197,16 @@ func (b *bmcOps) op(op xcatcmd.BMCOp, specs map[string]docker.Spec) power.Op {
 			cs, err := dc.Engine.List(ctx)
 			if err != nil {
 				return "", err
+			}
+			if hosts[dc.Name] {
+				if len(cs) == 0 {
+					return "no containers", nil
+				}
+				lines := make([]string, len(cs))
+				for i, ct := range cs {
+					lines[i] = strings.TrimSpace(fmt.Sprintf("%s %s %s %s", ct.Name, ct.State, ct.Image, addrOrEmpty(ct.IP)))
+				}
+				return strings.Join(lines, "\n"), nil
 			}
 			for _, ct := range cs {
 				if ct.Name == dc.Name {
@@ -252,7 +276,7 @@ func (b *bmcOps) op(op xcatcmd.BMCOp, specs map[string]docker.Spec) power.Op {
 func containerSpec(node string, a map[string]string) (docker.Spec, error) {
 	s := docker.Spec{Name: node, Image: strings.TrimSpace(a["vmimage"])}
 	if s.Image == "" {
-		return s, fmt.Errorf("%w: no vmimage for the container", docker.ErrInvalidSpec)
+		return s, fmt.Errorf("%w: no vmimage for the container (nor a containerimage on the osimage its provmethod names)", docker.ErrInvalidSpec)
 	}
 	if v := strings.TrimSpace(a["vmcpus"]); v != "" {
 		f, err := strconv.ParseFloat(v, 64)
@@ -355,4 +379,11 @@ type consoleStream struct {
 func (s *consoleStream) Close() error {
 	err := s.ReadWriteCloser.Close()
 	return errors.Join(err, s.client.Close())
+}
+
+func addrOrEmpty(a netip.Addr) string {
+	if !a.IsValid() {
+		return ""
+	}
+	return a.String()
 }

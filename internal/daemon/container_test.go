@@ -30,7 +30,8 @@ func TestContainerNodeCommands(t *testing.T) {
 		}
 		return r
 	}
-	srv.run(t, "mkdef", "-t", "node", "ct1", "groups=all", "mgt=docker", "vmhost="+lab.Endpoint(),
+	srv.run(t, "mkdef", "-t", "node", "dh1", "groups=all", "dockerendpoint="+lab.Endpoint())
+	srv.run(t, "mkdef", "-t", "node", "ct1", "groups=all", "mgt=docker", "vmhost=dh1",
 		"vmimage="+dockertest.Image, "vmnics="+lab.Network, "ip=198.18.5.21", "mac=52:54:00:18:05:21",
 		"vmcpus=0.5", "vmmemory=64", "cons=docker", "vmothersetting=restart=no;env=ROLE=compute")
 	for _, step := range []struct {
@@ -43,6 +44,7 @@ func TestContainerNodeCommands(t *testing.T) {
 		{args: []string{"rpower", "ct1", "stat"}, out: "ct1: on\n"},
 		{args: []string{"lsvm", "ct1"}, out: "ct1: running " + dockertest.Image + " 198.18.5.21\n"},
 		{args: []string{"rcons"}},
+		{args: []string{"lsvm", "dh1"}, out: "dh1: ct1 running " + dockertest.Image + " 198.18.5.21\n"},
 		{args: []string{"rmvm", "ct1"}, inErr: "ct1: Error: ", rc: 1},
 		{args: []string{"rpower", "ct1", "off"}, out: "ct1: off\n"},
 		{args: []string{"rpower", "ct1", "stat"}, out: "ct1: off\n"},

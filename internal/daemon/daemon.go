@@ -72,6 +72,9 @@ type Config struct {
 	// BMCTimeout bounds one node's BMC operation (one retry included);
 	// 20 s when 0. Each attempt gets half of it.
 	BMCTimeout time.Duration
+	// BMCConcurrency bounds the nodes a hardware command handles at
+	// once; 256 when 0.
+	BMCConcurrency int
 	// RedfishCAFile, if set, is the PEM CA that Redfish BMC certificates
 	// must chain to; empty accepts any certificate (BMCs ship self-signed).
 	RedfishCAFile string
@@ -219,7 +222,7 @@ func Run(ctx context.Context, cfg Config) error {
 		ln.Close()
 		return err
 	}
-	ops := &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout}, mgts: drivers.Names,
+	ops := &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout, Concurrency: cfg.BMCConcurrency}, mgts: drivers.Names,
 		apply: st.Apply, log: log.With("svc", "power")}
 	hub := &consoles.Hub{Dir: filepath.Join(cfg.DataDir, "consoles"), Open: ops.Console, Log: log.With("svc", "consoles")}
 	api := &apiserver.Server{

@@ -141,8 +141,8 @@ func transient(err error) bool {
 // from the site object's bmcusername and bmcpassword (drover's stand-in
 // for xCAT's passwd table). Containers (mgt=docker) take their engine
 // endpoint from vmhost: an endpoint itself (unix:///run/podman/podman.sock,
-// tcp://host:2376) or the name of the host's node object, whose bmc
-// attribute holds the endpoint (hosts looks it up; nil means none).
+// tcp://host:2376) or the name of the host's node object, whose
+// dockerendpoint attribute holds it (hosts looks it up; nil means none).
 func NodeFromInventory(name string, node, site inventory.Resolved, hosts func(string) (inventory.Resolved, bool)) Node {
 	n := Node{Name: name, Mgt: strings.ToLower(strings.TrimSpace(node["mgt"]))}
 	attrs := make(map[string]string, len(node))
@@ -175,10 +175,15 @@ func NodeFromInventory(name string, node, site inventory.Resolved, hosts func(st
 			switch {
 			case !ok:
 				n.Err = fmt.Errorf("%w: vmhost %q is neither an endpoint URL nor a defined node", bmc.ErrNoAddress, host)
-			case strings.TrimSpace(h["bmc"]) == "":
-				n.Err = fmt.Errorf("%w: host node %q has no bmc attribute (its engine endpoint)", bmc.ErrNoAddress, host)
+			case strings.TrimSpace(h["dockerendpoint"]) == "":
+				n.Err = fmt.Errorf("%w: host node %q has no dockerendpoint attribute", bmc.ErrNoAddress, host)
 			default:
-				n.Target.Address = strings.TrimSpace(h["bmc"])
+				n.Target.Address = strings.TrimSpace(h["dockerendpoint"])
+				for _, k := range []string{"tlscacert", "tlscert", "tlskey"} {
+					if v := strings.TrimSpace(h[k]); v != "" {
+						n.Target.Attrs[k] = v
+					}
+				}
 			}
 		}
 	default:

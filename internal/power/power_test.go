@@ -139,7 +139,7 @@ func TestNodeFromInventory(t *testing.T) {
 	site := inventory.Resolved{"bmcusername": "siteuser", "bmcpassword": "sitepw"}
 	hosts := func(name string) (inventory.Resolved, bool) {
 		if name == "dh1" {
-			return inventory.Resolved{"bmc": "unix:///run/podman/podman.sock"}, true
+			return inventory.Resolved{"dockerendpoint": "unix:///run/podman/podman.sock"}, true
 		}
 		if name == "dh2" {
 			return inventory.Resolved{}, true
