@@ -136,7 +136,7 @@ func DHCPInterfaces(v string) []string {
 			if i := strings.IndexByte(name, ':'); i > 0 {
 				name = name[:i]
 			}
-			if name == "" || strings.HasPrefix(name, "!remote!") || slices.Contains(out, name) {
+			if name == "" || strings.HasPrefix(name, "!remote!") || strings.ContainsAny(name, "|/ \t") || slices.Contains(out, name) {
 				continue
 			}
 			out = append(out, name)

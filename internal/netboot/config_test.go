@@ -2,6 +2,7 @@ package netboot
 
 import (
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -135,4 +136,17 @@ func TestParseServices(t *testing.T) {
 	if _, err := ParseServices("dhcp,ftp"); err == nil {
 		t.Error("ParseServices accepted ftp")
 	}
+}
+
+func FuzzDHCPInterfaces(f *testing.F) {
+	for _, s := range []string{"br0", "xcatmn|br0:1;service|eth0", "!remote!,eth0,eth1", ";|,:", "", "xcatmn||"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, v string) {
+		for _, name := range DHCPInterfaces(v) {
+			if name == "" || strings.ContainsAny(name, ",;|") {
+				t.Fatalf("DHCPInterfaces(%q) gave %q", v, name)
+			}
+		}
+	})
 }
