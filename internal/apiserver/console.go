@@ -33,16 +33,8 @@ const ConsoleUpgrade = api.ConsoleUpgrade
 // node's console first, so failures are ordinary HTTP errors, then
 // upgrades the connection and copies bytes both ways.
 func (s *Server) console(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r.Context(), r.Header.Get("Authorization"))
-	if err == nil && !p.atLeast(api.RoleOperator) {
-		err = p.forbid("rcons", api.RoleOperator)
-	}
-	if err != nil {
-		status := statusOf(err)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
-		}
-		writeProblem(w, status, err.Error())
+	p, ok := s.authorizeHTTP(w, r, "rcons", api.RoleOperator)
+	if !ok {
 		return
 	}
 	if !strings.EqualFold(r.Header.Get("Upgrade"), ConsoleUpgrade) {
@@ -95,16 +87,7 @@ func (s *Server) console(w http.ResponseWriter, r *http.Request) {
 // follow the response stays open and carries what is appended, until the
 // client goes away.
 func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r.Context(), r.Header.Get("Authorization"))
-	if err == nil && !p.atLeast(api.RoleOperator) {
-		err = p.forbid("console log", api.RoleOperator)
-	}
-	if err != nil {
-		status := statusOf(err)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
-		}
-		writeProblem(w, status, err.Error())
+	if _, ok := s.authorizeHTTP(w, r, "console log", api.RoleOperator); !ok {
 		return
 	}
 	node := r.PathValue("node")
@@ -155,4 +138,27 @@ func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 	}
+}
+
+// authorizeHTTP authenticates a plain (non-huma) handler's request and
+// checks its role, answering 401/403 itself; ok is false then.
+func (s *Server) authorizeHTTP(w http.ResponseWriter, r *http.Request, action, role string) (principal, bool) {
+	p, err := s.principal(r.Context(), r.Header.Get("Authorization"))
+	if err == nil && !p.atLeast(role) {
+		err = p.forbid(action, role)
+	}
+	if err != nil {
+		s.writeAuthError(w, err)
+		return principal{}, false
+	}
+	return p, true
+}
+
+// writeAuthError answers an authentication or authorization failure.
+func (s *Server) writeAuthError(w http.ResponseWriter, err error) {
+	status := statusOf(err)
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
+	}
+	writeProblem(w, status, err.Error())
 }

@@ -15,27 +15,22 @@ import (
 // with Progress while nodes finish (at most ten a second), then one with
 // Result.
 func (s *Server) runProgress(w http.ResponseWriter, r *http.Request) {
-	p, err := s.principal(r.Context(), r.Header.Get("Authorization"))
-	var req api.RunRequest
-	if err == nil {
-		dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.maxBody()))
-		if derr := dec.Decode(&req); derr != nil {
-			var mbe *http.MaxBytesError
-			if errors.As(derr, &mbe) {
-				writeProblem(w, http.StatusRequestEntityTooLarge, derr.Error())
-			} else {
-				writeProblem(w, http.StatusBadRequest, "request body: "+derr.Error())
-			}
-			return
-		}
-		err = authorizeRun(p, req)
+	p, ok := s.authorizeHTTP(w, r, "run", api.RoleViewer)
+	if !ok {
+		return
 	}
-	if err != nil {
-		status := statusOf(err)
-		if status == http.StatusUnauthorized {
-			w.Header().Set("WWW-Authenticate", wwwAuthenticate(err))
+	var req api.RunRequest
+	if err := json.NewDecoder(http.MaxBytesReader(w, r.Body, s.maxBody())).Decode(&req); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			writeProblem(w, http.StatusRequestEntityTooLarge, err.Error())
+		} else {
+			writeProblem(w, http.StatusBadRequest, "request body: "+err.Error())
 		}
-		writeProblem(w, status, err.Error())
+		return
+	}
+	if err := authorizeRun(p, req); err != nil {
+		s.writeAuthError(w, err)
 		return
 	}
 	w.Header().Set("Content-Type", "application/x-ndjson")

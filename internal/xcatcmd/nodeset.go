@@ -2,11 +2,9 @@ package xcatcmd
 
 import (
 	"context"
-	"slices"
 	"strings"
 
 	"drover.dev/drover/internal/inventory"
-	"drover.dev/drover/internal/noderange"
 )
 
 const nodesetUsage = `Usage:
@@ -75,23 +73,11 @@ func (r *Runner) nodeset(ctx context.Context, c *call) int {
 	rng, state := p.args[0], strings.TrimSpace(p.args[1])
 
 	view := r.Backend.View()
+	nodes, ok := r.definedNodes(c, view, rng)
+	if !ok {
+		return 1
+	}
 	ix := inventory.NewIndex(view, r.Schema)
-	opt := noderange.Options{Verify: true, ReadFile: readFileFrom(c.req.Files)}
-	if site, ok := view.Get(inventory.Site, inventory.SiteName); ok {
-		opt.Exclude = site.Get("excludenodes")
-	}
-	res, err := noderange.Expand(ix, rng, opt)
-	if err != nil {
-		c.errorf("%v\n", err)
-		return 1
-	}
-	if len(res.Missing) > 0 {
-		c.errorf("Invalid nodes and/or groups in noderange: %s\n", strings.Join(res.Missing, ","))
-		return 1
-	}
-	nodes := slices.Clone(res.Nodes)
-	slices.Sort(nodes)
-	nodes = slices.Compact(nodes)
 	objs := make([]*inventory.Object, len(nodes))
 	for i, n := range nodes {
 		o, ok := view.Get(inventory.Node, n)

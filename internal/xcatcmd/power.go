@@ -143,24 +143,10 @@ func (r *Runner) hardware(ctx context.Context, c *call, verb, usage string, word
 		return 1
 	}
 
-	view := r.Backend.View()
-	ix := inventory.NewIndex(view, r.Schema)
-	opt := noderange.Options{Verify: true, ReadFile: readFileFrom(c.req.Files)}
-	if site, ok := view.Get(inventory.Site, inventory.SiteName); ok {
-		opt.Exclude = site.Get("excludenodes")
-	}
-	res, err := noderange.Expand(ix, p.args[0], opt)
-	if err != nil {
-		c.errorf("%v\n", err)
+	nodes, ok := r.definedNodes(c, r.Backend.View(), p.args[0])
+	if !ok {
 		return 1
 	}
-	if len(res.Missing) > 0 {
-		c.errorf("Invalid nodes and/or groups in noderange: %s\n", strings.Join(res.Missing, ","))
-		return 1
-	}
-	nodes := slices.Clone(res.Nodes)
-	slices.Sort(nodes)
-	nodes = slices.Compact(nodes)
 	if len(nodes) == 0 {
 		return 0
 	}
@@ -176,4 +162,27 @@ func (r *Runner) hardware(ctx context.Context, c *call, verb, usage string, word
 		}
 	}
 	return rc
+}
+
+// definedNodes expands rng (all of it must exist, site excludenodes
+// applied) to sorted, distinct node names; on error it prints xCAT's
+// message and reports false.
+func (r *Runner) definedNodes(c *call, view inventory.View, rng string) ([]string, bool) {
+	ix := inventory.NewIndex(view, r.Schema)
+	opt := noderange.Options{Verify: true, ReadFile: readFileFrom(c.req.Files)}
+	if site, ok := view.Get(inventory.Site, inventory.SiteName); ok {
+		opt.Exclude = site.Get("excludenodes")
+	}
+	res, err := noderange.Expand(ix, rng, opt)
+	if err != nil {
+		c.errorf("%v\n", err)
+		return nil, false
+	}
+	if len(res.Missing) > 0 {
+		c.errorf("Invalid nodes and/or groups in noderange: %s\n", strings.Join(res.Missing, ","))
+		return nil, false
+	}
+	nodes := slices.Clone(res.Nodes)
+	slices.Sort(nodes)
+	return slices.Compact(nodes), true
 }
