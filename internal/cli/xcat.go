@@ -30,6 +30,12 @@ var xcatShort = map[string]string{
 	"tabprune":   "Delete table rows (xCAT tabprune)",
 	"tabrestore": "Replace a table from a CSV file (xCAT tabrestore)",
 	"nodeset":    "Set the next network boot of nodes (xCAT nodeset)",
+	"rpower":     "Power nodes on, off, reset, cycle or report their state through their BMCs (xCAT rpower)",
+	"rsetboot":   "Set nodes' next boot device: net, hd, cd, bios, def (xCAT rsetboot)",
+	"rinv":       "List nodes' hardware inventory from their BMCs (xCAT rinv)",
+	"mkvm":       "Create container nodes' containers on their hosts (xCAT mkvm, mgt=docker)",
+	"rmvm":       "Remove container nodes' containers; -f also running ones (xCAT rmvm)",
+	"lsvm":       "List a container node's container, or a host's containers (xCAT lsvm)",
 }
 
 // newXCATCmd forwards one xCAT command to the server, the way xCAT's
