@@ -198,18 +198,7 @@ func (c *Client) do(ctx context.Context, method, path string, q url.Values, in, 
 		}
 		body = bytes.NewReader(b)
 	}
-	req, err := http.NewRequestWithContext(ctx, method, u, body)
-	if err != nil {
-		return err
-	}
-	if in != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	req.Header.Set("Accept", "application/json, application/problem+json")
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(ctx, method, u, body, in != nil)
 	if err != nil {
 		return err
 	}
@@ -240,4 +229,21 @@ func decodeError(resp *http.Response) error {
 		e.Status = resp.StatusCode
 	}
 	return e
+}
+
+// send makes one authenticated request to the full URL u; jsonBody marks
+// body as JSON.
+func (c *Client) send(ctx context.Context, method, u string, body io.Reader, jsonBody bool) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, method, u, body)
+	if err != nil {
+		return nil, err
+	}
+	if jsonBody {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	req.Header.Set("Accept", "application/json, application/problem+json")
+	if c.token != "" {
+		req.Header.Set("Authorization", "Bearer "+c.token)
+	}
+	return c.hc.Do(req)
 }

@@ -84,14 +84,7 @@ func (c *Client) ConsoleLog(ctx context.Context, node string, follow bool, w io.
 	if follow {
 		u += "?follow=true"
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
-		return err
-	}
-	if c.token != "" {
-		req.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(req)
+	resp, err := c.send(ctx, http.MethodGet, u, nil, false)
 	if err != nil {
 		return err
 	}
@@ -113,15 +106,7 @@ func (c *Client) RunProgress(ctx context.Context, req RunRequest, progress func(
 	if err != nil {
 		return RunResponse{}, err
 	}
-	hreq, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/v1/run/progress", bytes.NewReader(body))
-	if err != nil {
-		return RunResponse{}, err
-	}
-	hreq.Header.Set("Content-Type", "application/json")
-	if c.token != "" {
-		hreq.Header.Set("Authorization", "Bearer "+c.token)
-	}
-	resp, err := c.hc.Do(hreq)
+	resp, err := c.send(ctx, http.MethodPost, c.base+"/v1/run/progress", bytes.NewReader(body), true)
 	if err != nil {
 		return RunResponse{}, err
 	}

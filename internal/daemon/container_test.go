@@ -18,7 +18,9 @@ import (
 func TestContainerNodeCommands(t *testing.T) {
 	lab := dockertest.Start(t)
 	lab.RemoveAfter(t, "ct1")
-	srv := startServer(t, t.TempDir(), t.TempDir())
+	// A loaded machine (CI runs packages side by side) makes podman slow
+	// to stop a container whose console is attached: generous timeouts.
+	srv := startServerWith(t, t.TempDir(), t.TempDir(), func(c *Config) { c.BMCTimeout = time.Minute })
 	defer srv.stop(t)
 	run := func(args ...string) api.RunResponse {
 		t.Helper()

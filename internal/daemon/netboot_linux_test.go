@@ -244,12 +244,18 @@ type testServer struct {
 
 func startServer(t *testing.T, data, tftpRoot string) *testServer {
 	t.Helper()
+	return startServerWith(t, data, tftpRoot, nil)
+}
+
+// startServerWith is startServer with a hook that adjusts the Config.
+func startServerWith(t *testing.T, data, tftpRoot string, adjust func(*Config)) *testServer {
+	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	s := &testServer{cancel: cancel, done: make(chan error, 1), ready: make(chan netboot.Config, 16)}
 	addr := make(chan net.Addr, 1)
 	token := make(chan string, 1)
 	go func() {
-		s.done <- Run(ctx, Config{
+		cfg := Config{
 			DataDir: data, Listen: "127.0.0.1:0", Services: netboot.AllServices, TFTPRoot: tftpRoot, BMCTimeout: 4 * time.Second,
 			FirstStart: func(_, tok, _ string) { token <- tok },
 			Listening:  func(a net.Addr) { addr <- a },
@@ -259,7 +265,11 @@ func startServer(t *testing.T, data, tftpRoot string) *testServer {
 				default:
 				}
 			},
-		})
+		}
+		if adjust != nil {
+			adjust(&cfg)
+		}
+		s.done <- Run(ctx, cfg)
 	}()
 	select {
 	case a := <-addr:

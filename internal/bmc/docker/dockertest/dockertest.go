@@ -85,9 +85,16 @@ func Start(t testing.TB) *Lab {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {
-		if err := os.RemoveAll(dir); err != nil {
-			t.Errorf("removing the lab's state: %v", err)
+		// podman's conmon processes may still be writing for a moment
+		// after the service stopped: retry before giving up.
+		var err error
+		for range 20 {
+			if err = os.RemoveAll(dir); err == nil {
+				return
+			}
+			time.Sleep(250 * time.Millisecond)
 		}
+		t.Errorf("removing the lab's state: %v", err)
 	})
 	id := fmt.Sprintf("%d", os.Getpid())
 	l := &Lab{
