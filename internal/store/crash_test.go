@@ -40,48 +40,26 @@ func TestCrashDurability(t *testing.T) {
 	const rounds = 20
 	total := 0
 	for round := 1; round <= rounds; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestCrashDurability$", "-test.count=1")
-		cmd.Env = append(os.Environ(), crashChildEnv+"="+dir)
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
 		prevTotal := total
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
 		type progress struct {
-			acked         int // highest acknowledged node, -1 for none
-			first, last   int // the batch begun last
-			started, seen bool
+			acked       int // highest acknowledged node, -1 for none
+			first, last int // the batch begun last
+			started     bool
 		}
-		lines := make(chan progress, 1)
-		go func() {
-			p := progress{acked: -1, first: -1, last: -1}
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				f := strings.Fields(sc.Text())
-				switch {
-				case len(f) == 2 && f[0] == "acked":
-					p.acked, _ = strconv.Atoi(f[1])
-				case len(f) == 3 && f[0] == "begin":
-					p.first, _ = strconv.Atoi(f[1])
-					p.last, _ = strconv.Atoi(f[2])
-					p.started = true
-				}
-			}
-			lines <- p
-		}()
+		p := progress{acked: -1, first: -1, last: -1}
 		// Kill at a random moment: from before the store is open to well
 		// into the apply loop.
 		delay := time.Duration(50+rng.IntN(1200)) * time.Millisecond
-		time.Sleep(delay)
-		if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
-			t.Fatalf("round %d: kill: %v", round, err)
-		}
-		cmd.Wait()
-		p := <-lines
+		killChildAfter(t, "TestCrashDurability", crashChildEnv+"="+dir, delay, func(f []string) {
+			switch {
+			case len(f) == 2 && f[0] == "acked":
+				p.acked, _ = strconv.Atoi(f[1])
+			case len(f) == 3 && f[0] == "begin":
+				p.first, _ = strconv.Atoi(f[1])
+				p.last, _ = strconv.Atoi(f[2])
+				p.started = true
+			}
+		})
 		// Nodes verified present after the previous round count as
 		// acknowledged; the child continued after them.
 		roundAcked := p.acked
@@ -124,6 +102,37 @@ func TestCrashDurability(t *testing.T) {
 		t.Logf("round %2d: killed after %4v: %4d node applies acknowledged this round, %5d nodes acknowledged in all, %5d present",
 			round, delay, max(0, roundAcked-prevTotal+1), p.acked+1, total)
 	}
+}
+
+// killChildAfter re-runs the test binary as the child of test (env set),
+// passes each line it prints, split into fields, to line, and kills it with
+// SIGKILL after delay; it returns once the child is gone and its output read.
+func killChildAfter(t *testing.T, test, env string, delay time.Duration, line func(fields []string)) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^"+test+"$", "-test.count=1")
+	cmd.Env = append(os.Environ(), env)
+	cmd.Stderr = os.Stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan struct{})
+	go func() {
+		defer close(read)
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			line(strings.Fields(sc.Text()))
+		}
+	}()
+	time.Sleep(delay)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatalf("kill: %v", err)
+	}
+	<-read
+	cmd.Wait()
 }
 
 func crashNodeName(i int) string { return fmt.Sprintf("crash%07d", i) }

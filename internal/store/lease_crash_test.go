@@ -1,16 +1,13 @@
 package store
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
 	"os"
-	"os/exec"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -33,31 +30,13 @@ func TestLeaseCrashDurability(t *testing.T) {
 	rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 7))
 	acked := -1
 	for round := 1; round <= 8; round++ {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestLeaseCrashDurability$", "-test.count=1")
-		cmd.Env = append(os.Environ(), leaseCrashChildEnv+"="+dir+","+strconv.Itoa(acked+1))
-		cmd.Stderr = os.Stderr
-		out, err := cmd.StdoutPipe()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		last := make(chan int, 1)
-		go func() {
-			a := acked
-			sc := bufio.NewScanner(out)
-			for sc.Scan() {
-				if f := strings.Fields(sc.Text()); len(f) == 2 && f[0] == "acked" {
-					a, _ = strconv.Atoi(f[1])
+		delay := time.Duration(100+rng.IntN(700)) * time.Millisecond
+		killChildAfter(t, "TestLeaseCrashDurability", leaseCrashChildEnv+"="+dir+","+strconv.Itoa(acked+1), delay,
+			func(f []string) {
+				if len(f) == 2 && f[0] == "acked" {
+					acked, _ = strconv.Atoi(f[1])
 				}
-			}
-			last <- a
-		}()
-		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-		acked = <-last
+			})
 
 		s, err := Open(t.Context(), Config{DataDir: dir})
 		if err != nil {
