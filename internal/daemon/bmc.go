@@ -47,23 +47,37 @@ var bootWords = map[string]struct {
 	"def":  {bmc.BootDefault, "boot override inactive"},
 }
 
+// nodeReader reads nodes and the site from one inventory view, for the
+// BMC targets power.NodeFromInventory builds.
+type nodeReader struct {
+	view inventory.View
+	site inventory.Resolved
+}
+
+func newNodeReader(view inventory.View) nodeReader {
+	rd := nodeReader{view: view}
+	if o, ok := view.Get(inventory.Site, inventory.SiteName); ok {
+		rd.site = inventory.Resolved(o.Attrs)
+	}
+	return rd
+}
+
+// resolve returns a node's attributes resolved through its groups.
+func (rd nodeReader) resolve(name string) (inventory.Resolved, bool) {
+	o, ok := rd.view.Get(inventory.Node, name)
+	if !ok {
+		return nil, false
+	}
+	return inventory.Resolve(rd.view, o), true
+}
+
 func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xcatcmd.BMCResult {
 	view := b.view()
-	var site inventory.Resolved
-	if o, ok := view.Get(inventory.Site, inventory.SiteName); ok {
-		site = inventory.Resolved(o.Attrs)
-	}
-	resolve := func(name string) (inventory.Resolved, bool) {
-		o, ok := view.Get(inventory.Node, name)
-		if !ok {
-			return nil, false
-		}
-		return inventory.Resolve(view, o), true
-	}
+	rd := newNodeReader(view)
 	nodes := make([]power.Node, len(names))
 	hosts := map[string]bool{}
 	for i, n := range names {
-		r, ok := resolve(n)
+		r, ok := rd.resolve(n)
 		if !ok {
 			nodes[i] = power.Node{Name: n, Err: fmt.Errorf("no such node")}
 			continue
@@ -74,7 +88,7 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 			hosts[n] = true
 			continue
 		}
-		nodes[i] = power.NodeFromInventory(n, r, site, resolve)
+		nodes[i] = power.NodeFromInventory(n, r, rd.site, rd.resolve)
 		if mgt := nodes[i].Mgt; mgt != "" && b.mgts != nil && !slices.Contains(b.mgts(), mgt) {
 			nodes[i].Err = fmt.Errorf("%w %q (one of %s)", bmc.ErrUnknownMgt, mgt, strings.Join(b.mgts(), ", "))
 		}
@@ -334,23 +348,12 @@ func containerSpec(node string, a map[string]string) (docker.Spec, error) {
 // Console opens a node's console through its driver (rcons). Closing the
 // stream closes the driver's client too.
 func (b *bmcOps) Console(ctx context.Context, node string) (io.ReadWriteCloser, error) {
-	view := b.view()
-	o, ok := view.Get(inventory.Node, node)
+	rd := newNodeReader(b.view())
+	r, ok := rd.resolve(node)
 	if !ok {
 		return nil, fmt.Errorf("%w: node %q", inventory.ErrNotFound, node)
 	}
-	var site inventory.Resolved
-	if s, ok := view.Get(inventory.Site, inventory.SiteName); ok {
-		site = inventory.Resolved(s.Attrs)
-	}
-	resolve := func(name string) (inventory.Resolved, bool) {
-		o, ok := view.Get(inventory.Node, name)
-		if !ok {
-			return nil, false
-		}
-		return inventory.Resolve(view, o), true
-	}
-	n := power.NodeFromInventory(node, inventory.Resolve(view, o), site, resolve)
+	n := power.NodeFromInventory(node, r, rd.site, rd.resolve)
 	if n.Err != nil {
 		return nil, n.Err
 	}
