@@ -8,7 +8,6 @@ import (
 	"io/fs"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -16,6 +15,19 @@ import (
 	"drover.dev/drover/internal/api"
 	"drover.dev/drover/internal/inventory"
 )
+
+// ConsoleLogs opens nodes' console logs (*consoles.Hub).
+type ConsoleLogs interface {
+	// OpenLog opens node's log; the error wraps fs.ErrNotExist when there
+	// is none, and is a non-*fs.PathError error for a bad node name.
+	OpenLog(node string) (*os.File, error)
+}
+
+// isPathError reports whether err comes from the file system.
+func isPathError(err error) bool {
+	var pe *fs.PathError
+	return errors.As(err, &pe)
+}
 
 // Consoles attaches to nodes' consoles (IPMI SOL, a container's TTY).
 type Consoles interface {
@@ -91,21 +103,20 @@ func (s *Server) consoleLog(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	node := r.PathValue("node")
-	if s.ConsoleLogs == "" {
+	if s.ConsoleLogs == nil {
 		writeProblem(w, http.StatusNotImplemented, "console logs are not kept on this server")
 		return
 	}
-	if node == "" || node == "." || node == ".." || strings.ContainsAny(node, "/\x00") {
-		writeProblem(w, http.StatusBadRequest, "bad node name")
-		return
-	}
-	f, err := os.Open(filepath.Join(s.ConsoleLogs, node+".log"))
-	if errors.Is(err, fs.ErrNotExist) {
+	f, err := s.ConsoleLogs.OpenLog(node)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
 		writeProblem(w, http.StatusNotFound, "no console log for "+node+" (its console is logged when the node has a cons attribute)")
 		return
-	}
-	if err != nil {
+	case isPathError(err):
 		writeProblem(w, http.StatusInternalServerError, err.Error())
+		return
+	case err != nil: // a node name that is no file name
+		writeProblem(w, http.StatusBadRequest, err.Error())
 		return
 	}
 	defer f.Close()

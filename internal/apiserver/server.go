@@ -78,9 +78,8 @@ type Server struct {
 	BootEvents BootEvents
 	// Consoles serves /v1/console/{node} (rcons); nil answers 501.
 	Consoles Consoles
-	// ConsoleLogs is the directory of the per-node console logs served at
-	// /v1/console/{node}/log; "" answers 501.
-	ConsoleLogs string
+	// ConsoleLogs serves /v1/console/{node}/log; nil answers 501.
+	ConsoleLogs ConsoleLogs
 
 	once    sync.Once
 	handler http.Handler

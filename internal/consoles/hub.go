@@ -43,7 +43,19 @@ var (
 	ErrNotWatched = errors.New("console not kept by the hub")
 	// ErrNotConnected: the hub keeps it but is not connected right now.
 	ErrNotConnected = errors.New("console kept by the hub but not connected")
+	// ErrBadName: a node name that cannot name a log file.
+	ErrBadName = errors.New("bad node name")
 )
+
+// OpenLog opens node's console log for reading; the error wraps
+// ErrBadName for a name that is not a file name, fs.ErrNotExist when the
+// node has no log.
+func (h *Hub) OpenLog(node string) (*os.File, error) {
+	if !validName(node) {
+		return nil, fmt.Errorf("%w: %q", ErrBadName, node)
+	}
+	return os.Open(LogPath(h.Dir, node))
+}
 
 // LogPath is the log file of node in dir.
 func LogPath(dir, node string) string { return filepath.Join(dir, node+".log") }

@@ -2,7 +2,9 @@ package consoles
 
 import (
 	"context"
+	"errors"
 	"io"
+	"io/fs"
 	"net"
 	"os"
 	"strings"
@@ -103,4 +105,22 @@ func TestHub(t *testing.T) {
 	if err := <-done; err != nil {
 		t.Fatal(err)
 	}
+}
+
+func TestOpenLog(t *testing.T) {
+	h := &Hub{Dir: t.TempDir()}
+	for _, bad := range []string{"", ".", "..", "../etc/passwd", "a/b"} {
+		if _, err := h.OpenLog(bad); !errors.Is(err, ErrBadName) {
+			t.Errorf("OpenLog(%q): %v, want ErrBadName", bad, err)
+		}
+	}
+	if _, err := h.OpenLog("cn9"); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("OpenLog of a node without a log: %v", err)
+	}
+	os.WriteFile(LogPath(h.Dir, "cn1"), []byte("x"), 0o600)
+	f, err := h.OpenLog("cn1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
 }

@@ -229,7 +229,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Store:        st,
 		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema, BMC: ops},
 		Consoles:     consoleRouter{hub: hub, ops: ops},
-		ConsoleLogs:  hub.Dir,
+		ConsoleLogs:  hub,
 		Schema:       schema,
 		Log:          log.With("svc", "api"),
 		Registry:     reg,
