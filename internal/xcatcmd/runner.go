@@ -54,6 +54,9 @@ type Runner struct {
 	// BMC carries out rpower, rsetboot and rinv; nil makes them fail with
 	// "hardware control is not available".
 	BMC BMC
+	// Discovery carries out the discovery commands; nil makes them fail
+	// with "discovery is not available".
+	Discovery Discovery
 }
 
 type command struct {
