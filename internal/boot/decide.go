@@ -66,8 +66,12 @@ type Input struct {
 	// BootTarget is the boottarget named by BootTargetName(OSImage), nil if it does not exist.
 	BootTarget inventory.Resolved
 	// Token is the node's signed token, put into every node-specific URL.
-	Token    string
-	Settings Settings
+	Token string
+	// DiscoverToken is the machine's discovery token, put into the
+	// registration URL (DiscoverParam) of the discovery environment only;
+	// it is what lets the agent's report in.
+	DiscoverToken string
+	Settings      Settings
 }
 
 // Plan is the decision.
@@ -230,6 +234,13 @@ func resolveTarget(p *Plan, in Input) error {
 		return err
 	}
 	p.Cmdline = strings.TrimSpace(strings.TrimSpace(t.Cmdline) + " " + ReportParam + "=" + report)
+	if p.State.Kind == StateDiscover {
+		reg, err := in.Settings.DiscoverURL(in.Request.MAC, in.DiscoverToken)
+		if err != nil {
+			return err
+		}
+		p.Cmdline += " " + DiscoverParam + "=" + reg
+	}
 	for _, v := range append([]string{p.Kernel, p.Cmdline}, p.Initrds...) {
 		if err := checkSafe(v); err != nil {
 			return fmt.Errorf("node %s: %w", in.NodeName, err)

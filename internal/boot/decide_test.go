@@ -38,7 +38,7 @@ func req(stage Stage, arch Arch, user, vendor string) Request {
 }
 
 func node(state string, r Request) Input {
-	return Input{Request: r, NodeName: "cn1", Node: testNode, State: state, Token: "tok.abc+/=", Settings: testSet}
+	return Input{Request: r, NodeName: "cn1", Node: testNode, State: state, Token: "tok.abc+/=", DiscoverToken: "disc.tok", Settings: testSet}
 }
 
 // dump renders a plan as stable text for the golden files.
@@ -60,7 +60,7 @@ func dump(p Plan) string {
 func TestDecideGolden(t *testing.T) {
 	withImage := func(in Input, img inventory.Resolved) Input { in.OSImage = img; return in }
 	withBT := func(in Input) Input { in.OSImage = testBTImg; in.BootTarget = testTarget; return in }
-	unknown := func(r Request, s Settings) Input { return Input{Request: r, Settings: s} }
+	unknown := func(r Request, s Settings) Input { return Input{Request: r, DiscoverToken: "disc.tok", Settings: s} }
 	noDiscover := testSet
 	noDiscover.Discover = Target{}
 	ipxeDHCP := req(StageDHCP, ArchBIOS, UserClassIPXE, "PXEClient:Arch:00000:UNDI:002001")

@@ -15,6 +15,10 @@ const (
 	ScriptPathPrefix = "/boot/script/"
 	// ReportPathPrefix + MACPath(mac) is where a booted node POSTs its stage (with ?token=).
 	ReportPathPrefix = "/boot/report/"
+	// DiscoverPathPrefix + MACPath(mac) is where the discovery agent of a
+	// machine booted into the discovery environment registers its facts
+	// (with ?token= carrying the discovery token, not the node token).
+	DiscoverPathPrefix = "/boot/discover/"
 	// LoaderPathPrefix + a TFTP boot file name is that loader over HTTP (UEFI HTTP Boot).
 	LoaderPathPrefix = "/boot/loader/"
 	// FilesPathPrefix + an absolute server path is that file (kernel, initrd).
@@ -27,8 +31,9 @@ const (
 	LoaderBIOS      = "undionly.kpxe"
 	LoaderEFIx8664  = "snponly.efi"
 	LoaderEFIARM64  = "arm64-efi/snponly.efi"
-	ReportParam     = "drover.report" // kernel argument carrying the report URL
-	TokenQueryParam = "token"         // query parameter carrying the per-node token
+	ReportParam     = "drover.report"   // kernel argument carrying the report URL
+	DiscoverParam   = "drover.discover" // kernel argument carrying the discovery registration URL
+	TokenQueryParam = "token"           // query parameter carrying the per-node token
 )
 
 // Target is a kernel, its initrds and command line configured outside the
@@ -88,6 +93,12 @@ func (s Settings) ScriptURL(mac net.HardwareAddr, token string) (string, error) 
 // ReportURL is the URL a node booted by mac POSTs its stage to, carrying token if not empty.
 func (s Settings) ReportURL(mac net.HardwareAddr, token string) (string, error) {
 	return s.pathURL(ReportPathPrefix+MACPath(mac), token)
+}
+
+// DiscoverURL is the URL the discovery agent booted by mac registers at,
+// carrying the discovery token if not empty.
+func (s Settings) DiscoverURL(mac net.HardwareAddr, token string) (string, error) {
+	return s.pathURL(DiscoverPathPrefix+MACPath(mac), token)
 }
 
 // LoaderURL is the HTTP URL of a TFTP loader file (for UEFI HTTP Boot).

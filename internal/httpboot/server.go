@@ -10,6 +10,8 @@
 //	GET  /boot/loader/<name>             an iPXE loader from LoaderDir
 //	GET  /boot/files/<absolute path>     a kernel/initrd/image below an allowed root
 //	POST /boot/report/<mac>?token=T      a booted node reports its stage (JSON, 204)
+//	POST /boot/discover/<mac>?token=D    the discovery agent registers its facts (JSON);
+//	                                     D is the discovery token (Tokens.SignDiscover)
 //
 // HEAD works wherever GET does. Node-specific URLs carry a token signed
 // with Tokens; a missing or wrong token is refused with 403. Every request,
@@ -47,6 +49,8 @@ const (
 	EntryPath = "/boot/entry.ipxe"
 	// MaxReportSize is the largest report body accepted (413 above it).
 	MaxReportSize = 64 << 10
+	// MaxDiscoverSize is the largest discovery report accepted (413 above it).
+	MaxDiscoverSize = 1 << 20
 )
 
 // EntryScript is served at EntryPath. drover's DHCP server hands iPXE the
@@ -82,12 +86,13 @@ type Kind string
 
 // Event kinds.
 const (
-	KindEntry  Kind = "entry"  // entry script
-	KindScript Kind = "script" // per-node script
-	KindLoader Kind = "loader" // iPXE loader
-	KindFile   Kind = "file"   // kernel/initrd/image file
-	KindReport Kind = "report" // stage report
-	KindOther  Kind = "other"  // any other path
+	KindEntry    Kind = "entry"    // entry script
+	KindScript   Kind = "script"   // per-node script
+	KindLoader   Kind = "loader"   // iPXE loader
+	KindFile     Kind = "file"     // kernel/initrd/image file
+	KindReport   Kind = "report"   // stage report
+	KindDiscover Kind = "discover" // discovery agent registration
+	KindOther    Kind = "other"    // any other path
 )
 
 // Event records one HTTP request: what was served, or the refusal and its
@@ -141,6 +146,19 @@ type Server struct {
 	// Listening, when set, is called by Serve with the bound address once
 	// the server accepts connections.
 	Listening func(net.Addr)
+	// Discoverer takes the discovery agents' registrations; nil refuses
+	// them with 503.
+	Discoverer Discoverer
+}
+
+// Discoverer handles a discovery agent's registration: mac is the MAC the
+// machine booted the discovery environment from (its URL was signed for
+// it), body the report. It returns the JSON answer for the agent and a
+// one-line summary for the event. An error wrapping ErrBadReport is the
+// agent's fault (400); any other error is the server's (503, the agent
+// retries).
+type Discoverer interface {
+	Discover(ctx context.Context, mac net.HardwareAddr, remote netip.AddrPort, body []byte) (answer []byte, detail string, err error)
 }
 
 // Serve listens on s.Addr and serves until ctx ends, then shuts down
@@ -225,6 +243,11 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ev.Kind = KindReport
 		if s.methods(cw, r, &ev, http.MethodPost) {
 			s.report(cw, r, &ev)
+		}
+	case strings.HasPrefix(p, boot.DiscoverPathPrefix):
+		ev.Kind = KindDiscover
+		if s.methods(cw, r, &ev, http.MethodPost) {
+			s.discover(cw, r, &ev)
 		}
 	default:
 		s.refuse(cw, &ev, http.StatusNotFound, "unknown path")
@@ -322,6 +345,12 @@ type nodeRef struct {
 // nodeMAC parses the MAC after prefix in the URL path, looks the node up and
 // checks the token. It answers and returns false when the request is refused.
 func (s *Server) nodeMAC(w http.ResponseWriter, r *http.Request, ev *Event, prefix string) (nodeRef, bool) {
+	return s.macRef(w, r, ev, prefix, false)
+}
+
+// macRef is nodeMAC; discover checks the discovery token instead of the
+// node token.
+func (s *Server) macRef(w http.ResponseWriter, r *http.Request, ev *Event, prefix string, discover bool) (nodeRef, bool) {
 	rest := strings.TrimPrefix(r.URL.Path, prefix)
 	mac, err := net.ParseMAC(rest)
 	if err != nil || strings.ContainsAny(rest, "/.") {
@@ -347,7 +376,7 @@ func (s *Server) nodeMAC(w http.ResponseWriter, r *http.Request, ev *Event, pref
 	case len(tokens) == 0 || tokens[0] == "":
 		s.refuse(w, ev, http.StatusForbidden, "missing token")
 		return nodeRef{}, false
-	case len(tokens) > 1 || !s.Tokens.Verify(mac, tokens[0]):
+	case len(tokens) > 1 || !discover && !s.Tokens.Verify(mac, tokens[0]) || discover && !s.Tokens.VerifyDiscover(mac, tokens[0]):
 		s.refuse(w, ev, http.StatusForbidden, "wrong token")
 		return nodeRef{}, false
 	}
@@ -360,12 +389,13 @@ func (s *Server) script(w http.ResponseWriter, r *http.Request, ev *Event) {
 		return
 	}
 	in := boot.Input{
-		Request:  boot.Request{MAC: ref.mac, UserClass: boot.UserClassIPXE, Stage: boot.StageScript},
-		NodeName: ref.name,
-		Node:     ref.node,
-		State:    ref.state,
-		Token:    s.Tokens.Sign(ref.mac),
-		Settings: s.settings(r),
+		Request:       boot.Request{MAC: ref.mac, UserClass: boot.UserClassIPXE, Stage: boot.StageScript},
+		NodeName:      ref.name,
+		Node:          ref.node,
+		State:         ref.state,
+		Token:         s.Tokens.Sign(ref.mac),
+		DiscoverToken: s.Tokens.SignDiscover(ref.mac),
+		Settings:      s.settings(r),
 	}
 	if st, err := boot.ParseState(ref.state); ref.node != nil && err == nil && st.Kind == boot.StateOSImage {
 		if img, ok := s.Nodes.OSImage(st.OSImage); ok {
@@ -682,4 +712,38 @@ func (s *Server) report(w http.ResponseWriter, r *http.Request, ev *Event) {
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Server) discover(w http.ResponseWriter, r *http.Request, ev *Event) {
+	ref, ok := s.macRef(w, r, ev, boot.DiscoverPathPrefix, true)
+	if !ok {
+		return
+	}
+	if s.Discoverer == nil {
+		s.refuse(w, ev, http.StatusServiceUnavailable, "discovery is not enabled")
+		return
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, MaxDiscoverSize))
+	if err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.refuse(w, ev, http.StatusRequestEntityTooLarge, fmt.Sprintf("discovery report larger than %d bytes", MaxDiscoverSize))
+			return
+		}
+		s.refuse(w, ev, http.StatusBadRequest, "reading discovery report: "+err.Error())
+		return
+	}
+	ans, detail, err := s.Discoverer.Discover(r.Context(), ref.mac, ev.Remote, body)
+	ev.Detail = detail
+	if err != nil {
+		code := http.StatusServiceUnavailable
+		if errors.Is(err, ErrBadReport) {
+			code = http.StatusBadRequest
+		}
+		s.refuse(w, ev, code, err.Error())
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Write(ans)
 }

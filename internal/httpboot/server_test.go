@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -72,6 +73,7 @@ type lab struct {
 	base     string // http://127.0.0.1:PORT
 	addr     netip.AddrPort
 	tokens   *Tokens
+	disc     *fakeDiscoverer
 	events   chan Event
 	data     string // DataDir
 	loaders  string // LoaderDir
@@ -166,6 +168,8 @@ func startLab(t *testing.T, discover bool) *lab {
 		FileRoots: []string{l.extra},
 		Events:    func(e Event) { l.events <- e },
 	}
+	l.disc = &fakeDiscoverer{}
+	srv.Discoverer = l.disc
 	listening := make(chan net.Addr, 1)
 	srv.Listening = func(a net.Addr) { listening <- a }
 	ctx, cancel := context.WithCancel(context.Background())
@@ -236,9 +240,10 @@ func (l *lab) want(t *testing.T, mac net.HardwareAddr) string {
 	st.Server = l.addr.Addr()
 	st.HTTPPort = l.addr.Port()
 	in := boot.Input{
-		Request:  boot.Request{MAC: mac, UserClass: boot.UserClassIPXE, Stage: boot.StageScript},
-		Token:    l.tokens.Sign(mac),
-		Settings: st,
+		Request:       boot.Request{MAC: mac, UserClass: boot.UserClassIPXE, Stage: boot.StageScript},
+		Token:         l.tokens.Sign(mac),
+		DiscoverToken: l.tokens.SignDiscover(mac),
+		Settings:      st,
 	}
 	if n, ok := l.nodes.nodes[boot.MACPath(mac)]; ok {
 		in.NodeName, in.Node, in.State = n.name, inventory.Resolved{"mac": mac.String()}, n.state
@@ -660,4 +665,75 @@ func FuzzParseReport(f *testing.F) {
 			t.Fatalf("accepted mac %q for %s", rep.MAC, macImg)
 		}
 	})
+}
+
+type fakeDiscoverer struct {
+	mu    sync.Mutex
+	calls []string // mac and body
+	err   error
+}
+
+func (f *fakeDiscoverer) Discover(_ context.Context, mac net.HardwareAddr, _ netip.AddrPort, body []byte) ([]byte, string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.calls = append(f.calls, mac.String()+" "+string(body))
+	if f.err != nil {
+		return nil, "bad", f.err
+	}
+	return []byte(`{"action":"wait","after":5}`), "queued", nil
+}
+
+func TestDiscover(t *testing.T) {
+	l := startLab(t, true)
+	path := boot.DiscoverPathPrefix + boot.MACPath(macUnknown)
+	tests := []struct {
+		name       string
+		method     string
+		query      string
+		body       string
+		err        error
+		wantStatus int
+		wantReason string
+		wantCalls  int
+	}{
+		{"accepted", http.MethodPost, "?token=" + l.tokens.SignDiscover(macUnknown), `{"schema":1}`, nil, 200, "", 1},
+		{"missing token", http.MethodPost, "", `{}`, nil, 403, "missing token", 0},
+		{"node token", http.MethodPost, "?token=" + l.tokens.Sign(macUnknown), `{}`, nil, 403, "wrong token", 0},
+		{"other mac", http.MethodPost, "?token=" + l.tokens.SignDiscover(macImg), `{}`, nil, 403, "wrong token", 0},
+		{"get", http.MethodGet, "?token=" + l.tokens.SignDiscover(macUnknown), "", nil, 405, "", 0},
+		{"too large", http.MethodPost, "?token=" + l.tokens.SignDiscover(macUnknown), strings.Repeat("x", MaxDiscoverSize+1), nil, 413, "discovery report larger than 1048576 bytes", 0},
+		{"bad report", http.MethodPost, "?token=" + l.tokens.SignDiscover(macUnknown), `{`, fmt.Errorf("%w: eof", ErrBadReport), 400, "invalid report: eof", 1},
+		{"server trouble", http.MethodPost, "?token=" + l.tokens.SignDiscover(macUnknown), `{}`, errors.New("db down"), 503, "db down", 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			l.disc.mu.Lock()
+			l.disc.calls, l.disc.err = nil, tc.err
+			l.disc.mu.Unlock()
+			var body io.Reader
+			if tc.body != "" {
+				body = strings.NewReader(tc.body)
+			}
+			res := l.do(t, tc.method, path+tc.query, body, nil)
+			ev := l.next(t)
+			if res.status != tc.wantStatus {
+				t.Errorf("status %d, want %d (%s)", res.status, tc.wantStatus, res.body)
+			}
+			if tc.wantReason != "" && ev.Reason != tc.wantReason {
+				t.Errorf("reason %q, want %q", ev.Reason, tc.wantReason)
+			}
+			if ev.Kind != KindDiscover {
+				t.Errorf("event kind %q", ev.Kind)
+			}
+			l.disc.mu.Lock()
+			calls := len(l.disc.calls)
+			l.disc.mu.Unlock()
+			if calls != tc.wantCalls {
+				t.Errorf("%d calls, want %d", calls, tc.wantCalls)
+			}
+			if tc.wantStatus == 200 && (string(res.body) != `{"action":"wait","after":5}` || ev.Detail != "queued") {
+				t.Errorf("answer %q detail %q", res.body, ev.Detail)
+			}
+		})
+	}
 }

@@ -17,8 +17,12 @@ const KeySize = 32
 // ErrShortKey is returned by NewTokens for a key shorter than KeySize.
 var ErrShortKey = errors.New("token key too short")
 
-// tokenContext separates these MACs from any other use of the key.
-const tokenContext = "drover boot token v1\x00"
+// tokenContext separates these MACs from any other use of the key;
+// discoverContext separates discovery tokens from node tokens.
+const (
+	tokenContext    = "drover boot token v1\x00"
+	discoverContext = "drover discovery token v1\x00"
+)
 
 // Tokens signs and verifies the per-node token carried in every
 // node-specific URL (boot.TokenQueryParam), so one machine cannot fetch
@@ -54,9 +58,28 @@ func (t *Tokens) Verify(mac net.HardwareAddr, token string) bool {
 	return hmac.Equal(got, t.sum(mac))
 }
 
-func (t *Tokens) sum(mac net.HardwareAddr) []byte {
+// SignDiscover returns mac's discovery token: the one only the discovery
+// environment's boot script carries, which lets a discovery report in. A
+// node token does not pass VerifyDiscover, nor a discovery token Verify.
+func (t *Tokens) SignDiscover(mac net.HardwareAddr) string {
+	return base64.RawURLEncoding.EncodeToString(t.sumCtx(discoverContext, mac))
+}
+
+// VerifyDiscover reports whether token is mac's discovery token, in
+// constant time.
+func (t *Tokens) VerifyDiscover(mac net.HardwareAddr, token string) bool {
+	got, err := base64.RawURLEncoding.DecodeString(token)
+	if err != nil {
+		return false
+	}
+	return hmac.Equal(got, t.sumCtx(discoverContext, mac))
+}
+
+func (t *Tokens) sum(mac net.HardwareAddr) []byte { return t.sumCtx(tokenContext, mac) }
+
+func (t *Tokens) sumCtx(ctx string, mac net.HardwareAddr) []byte {
 	m := hmac.New(sha256.New, t.key)
-	m.Write([]byte(tokenContext))
+	m.Write([]byte(ctx))
 	m.Write([]byte(boot.MACPath(mac)))
 	return m.Sum(nil)
 }

@@ -115,6 +115,7 @@ type database interface {
 	deleteToken(ctx context.Context, id string) (bool, error)
 	leaseDB
 	bootEventDB
+	discoveryDB
 	close() error
 }
 
