@@ -32,7 +32,7 @@ func authorizeRun(p principal, req api.RunRequest) error {
 		return newError(errUnknownCommand, "unknown command %q", req.Command)
 	}
 	switch {
-	case !xcatcmd.ReadOnly(req.Command) && !p.atLeast(api.RoleOperator):
+	case !xcatcmd.ReadOnlyRequest(req.Command, req.Args) && !p.atLeast(api.RoleOperator):
 		return p.forbid(req.Command+" (it changes the inventory)", api.RoleOperator)
 	case deletingCommands[req.Command] && !p.atLeast(api.RoleAdmin):
 		return p.forbid(req.Command+" (it deletes objects)", api.RoleAdmin)

@@ -36,6 +36,14 @@ var xcatShort = map[string]string{
 	"mkvm":       "Create container nodes' containers on their hosts (xCAT mkvm, mgt=docker)",
 	"rmvm":       "Remove container nodes' containers; -f also running ones (xCAT rmvm)",
 	"lsvm":       "List a container node's container, or a host's containers (xCAT lsvm)",
+
+	// discovery
+	"nodediscoverstart":  "Start sequential discovery: hand out the names of a noderange in order (xCAT nodediscoverstart)",
+	"nodediscoverstop":   "Stop sequential discovery and list the nodes it discovered (xCAT nodediscoverstop)",
+	"nodediscoverstatus": "Tell whether sequential discovery is running (xCAT nodediscoverstatus)",
+	"nodediscoverls":     "List discovery reports: discovered and undefined machines (xCAT nodediscoverls)",
+	"nodediscoverdef":    "Define a discovery report to a node, or remove reports (xCAT nodediscoverdef)",
+	"discovery":          "Discovery queue and rules: list, show, approve, reject reports; print or replace rules",
 }
 
 // newXCATCmd forwards one xCAT command to the server, the way xCAT's
@@ -91,7 +99,8 @@ func buildRunRequest(name string, args []string, env Env) (api.RunRequest, error
 	case "1", "true", "yes":
 		req.ShowSecrets = true
 	}
-	readStdin := name == "tabrestore" && slices.Contains(args, "-")
+	readStdin := name == "tabrestore" && slices.Contains(args, "-") ||
+		name == "discovery" && len(args) > 0 && args[0] == "rules" && slices.Contains(args, "-")
 	if (name == "mkdef" || name == "chdef") && hasFlag(args, "-z", "--stanza") {
 		readStdin = true
 	}

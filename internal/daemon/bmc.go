@@ -17,6 +17,7 @@ import (
 	"drover.dev/drover/internal/bmc/docker"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/power"
+	"drover.dev/drover/internal/store"
 	"drover.dev/drover/internal/xcatcmd"
 )
 
@@ -32,8 +33,11 @@ type bmcOps struct {
 	// apply, if set, records rpower's outcome in each node's powerstate
 	// and powerstatetime (one transaction per command).
 	apply func(ctx context.Context, changes []inventory.Change) error
-	log   *slog.Logger
-	now   func() time.Time
+	// events, if set, records rpower's actions (not stat) as boot events
+	// of the nodes: the power-on that starts a boot timeline.
+	events func(ctx context.Context, evs []store.BootEvent) error
+	log    *slog.Logger
+	now    func() time.Time
 }
 
 var bootWords = map[string]struct {
@@ -126,8 +130,35 @@ func (b *bmcOps) Do(ctx context.Context, names []string, op xcatcmd.BMCOp) []xca
 	}
 	if op.Verb == "rpower" {
 		b.cachePower(ctx, view, results)
+		b.powerEvents(ctx, view, op.Arg, results)
 	}
 	return out
+}
+
+// powerEvents records an rpower action per node as a boot event of kind
+// "power".
+func (b *bmcOps) powerEvents(ctx context.Context, view inventory.View, action string, results []power.Result) {
+	if b.events == nil || action == "" || action == "stat" || action == "state" {
+		return
+	}
+	evs := make([]store.BootEvent, 0, len(results))
+	for _, r := range results {
+		e := store.BootEvent{Node: r.Node, Kind: "power", Detail: "rpower " + action}
+		if o, ok := view.Get(inventory.Node, r.Node); ok {
+			if macs := inventory.Resolve(view, o).MACs(); len(macs) > 0 {
+				e.MAC = macs[0].String()
+			}
+		}
+		if r.Err != nil {
+			e.Reason = r.Err.Error()
+		} else if r.Output != "" {
+			e.Detail += ": " + r.Output
+		}
+		evs = append(evs, e)
+	}
+	if err := b.events(context.WithoutCancel(ctx), evs); err != nil && b.log != nil {
+		b.log.Warn("recording power events", "nodes", len(evs), "err", err)
+	}
 }
 
 // cachePower writes each node's power state as rpower left or read it.

@@ -31,6 +31,7 @@ import (
 	"drover.dev/drover/internal/consoles"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/netboot"
+	"drover.dev/drover/internal/nodediscover"
 	"drover.dev/drover/internal/objfile"
 	"drover.dev/drover/internal/power"
 	"drover.dev/drover/internal/store"
@@ -223,11 +224,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return err
 	}
 	ops := &bmcOps{view: st.View, runner: &power.Runner{Drivers: drivers, Timeout: bmcTimeout, Concurrency: cfg.BMCConcurrency}, mgts: drivers.Names,
-		apply: st.Apply, log: log.With("svc", "power")}
+		apply: st.Apply, events: st.AddBootEvents, log: log.With("svc", "power")}
 	hub := &consoles.Hub{Dir: filepath.Join(cfg.DataDir, "consoles"), Open: ops.Console, Log: log.With("svc", "consoles")}
+	runner := &xcatcmd.Runner{Backend: st, Schema: schema, BMC: ops}
+	disc := &nodediscover.Service{Store: st, Nodeset: nodesetWith(runner), Log: log.With("svc", "discovery")}
+	runner.Discovery = disc
 	api := &apiserver.Server{
 		Store:        st,
-		Runner:       &xcatcmd.Runner{Backend: st, Schema: schema, BMC: ops},
+		Runner:       runner,
 		Consoles:     consoleRouter{hub: hub, ops: ops},
 		ConsoleLogs:  hub,
 		Schema:       schema,
@@ -245,6 +249,7 @@ func Run(ctx context.Context, cfg Config) error {
 		Log:        log.With("svc", "netboot"),
 		Interfaces: cfg.Interfaces,
 		Ready:      cfg.BootReady,
+		Discoverer: discoverer{disc},
 	}
 	srv := &http.Server{Handler: newMemoryReleaser(api.Handler()), ReadHeaderTimeout: 10 * time.Second}
 

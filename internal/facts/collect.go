@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jaypipes/ghw"
 )
@@ -53,6 +55,7 @@ func Collect(ctx context.Context, opts Options) (*Report, error) {
 	if r.Version == "" {
 		r.Version = "dev"
 	}
+	r.Image = imageVersion(filepath.Join(root, "etc", "drover", "version"))
 	g := []any{ghw.WithChroot(root), ghw.WithDisableTools(), ghw.WithDisableWarnings(), ghw.WithDisableTopology()}
 	warn := func(part string, err error) {
 		r.Warnings = append(r.Warnings, fmt.Sprintf("%s: %v", part, err))
@@ -329,4 +332,22 @@ func linkBase(path string) string {
 		return ""
 	}
 	return filepath.Base(dest)
+}
+
+// imageVersion is the first line of the image's version file, cut to
+// MaxImage bytes and to printable characters; "" when there is none (the
+// agent is not running in a discovery image).
+func imageVersion(path string) string {
+	line, _, _ := strings.Cut(readTrim(path), "\n")
+	line = strings.TrimSpace(line)
+	if strings.IndexFunc(line, func(r rune) bool { return !unicode.IsPrint(r) }) >= 0 || !utf8.ValidString(line) {
+		return ""
+	}
+	if len(line) > MaxImage {
+		line = line[:MaxImage]
+		for !utf8.ValidString(line) {
+			line = line[:len(line)-1]
+		}
+	}
+	return line
 }

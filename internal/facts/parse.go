@@ -17,6 +17,7 @@ import (
 const (
 	MaxReportBytes = 1 << 20 // body size
 	MaxString      = 256     // any one string field
+	MaxImage       = 128     // Report.Image
 	MaxNICs        = 128
 	MaxDisks       = 512
 	MaxPCI         = 2048
@@ -63,6 +64,10 @@ func (r *Report) Validate() error {
 		v.fail("schema", "is %d, want %d", r.Schema, SchemaVersion)
 	}
 	v.str("version", r.Version, true)
+	v.str("image", r.Image, false)
+	if len(r.Image) > MaxImage {
+		v.fail("image", "%d bytes, limit %d", len(r.Image), MaxImage)
+	}
 	if r.Time.IsZero() {
 		v.fail("time", "missing")
 	}

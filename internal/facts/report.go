@@ -10,9 +10,10 @@ import "time"
 // the JSON wire format; a change that is not backwards compatible needs a new
 // Schema value.
 type Report struct {
-	Schema      int       `json:"schema"`  // wire format version, SchemaVersion
-	Version     string    `json:"version"` // the agent's version (git describe)
-	Time        time.Time `json:"time"`    // when the facts were collected
+	Schema      int       `json:"schema"`          // wire format version, SchemaVersion
+	Version     string    `json:"version"`         // the agent's version (git describe)
+	Image       string    `json:"image,omitempty"` // the discovery image's version (/etc/drover/version)
+	Time        time.Time `json:"time"`            // when the facts were collected
 	System      DMI       `json:"system"`
 	Board       DMI       `json:"board"`
 	Chassis     DMI       `json:"chassis"`

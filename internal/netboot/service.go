@@ -55,6 +55,9 @@ type Service struct {
 	// Ready, if set, is called after each reconfiguration with the
 	// configuration now served (tests wait on it).
 	Ready func(Config)
+	// Discoverer takes the discovery agents' registrations on the HTTP
+	// boot server; nil refuses them.
+	Discoverer httpboot.Discoverer
 }
 
 func (s *Service) log() *slog.Logger {
@@ -452,7 +455,7 @@ func (rt *runtime) plan(cfg Config) map[string]wantUnit {
 			addr := net.JoinHostPort(ip, strconv.Itoa(int(cfg.Boot.HTTPPort)))
 			srv := &httpboot.Server{Addr: addr, Nodes: nodes{rt.svc.Store}, Tokens: rt.tokens,
 				Settings: rt.bootSettings, LoaderDir: cfg.TFTPRoot, FileRoots: cfg.FileRoots,
-				Log: rt.log, Events: rt.httpEvent}
+				Log: rt.log, Events: rt.httpEvent, Discoverer: rt.svc.Discoverer}
 			type httpSpec struct {
 				Addr, Loaders string
 				Roots         []string

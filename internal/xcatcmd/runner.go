@@ -8,6 +8,7 @@ package xcatcmd
 
 import (
 	"context"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -101,6 +102,16 @@ func commands() map[string]command {
 		"mkvm":       {run: (*Runner).mkvm},
 		"rmvm":       {run: (*Runner).rmvm},
 		"lsvm":       {run: (*Runner).lsvm, readOnly: true},
+
+		// discovery (discovery.go)
+		"nodediscoverstart":  {run: (*Runner).nodediscoverstart},
+		"nodediscoverstop":   {run: (*Runner).nodediscoverstop},
+		"nodediscoverstatus": {run: (*Runner).nodediscoverstatus, readOnly: true},
+		"nodediscoverls":     {run: (*Runner).nodediscoverls, readOnly: true},
+		"nodediscoverdef":    {run: (*Runner).nodediscoverdef},
+		// discovery is not read-only as a whole (approve, reject and
+		// rules -f write); readOnly is per command name.
+		"discovery": {run: (*Runner).discovery},
 	}
 }
 
@@ -117,6 +128,25 @@ func Commands() []string {
 // ReadOnly reports whether a command only reads the inventory (viewers may
 // run it). Unknown commands are not read-only.
 func ReadOnly(name string) bool { return commands()[name].readOnly }
+
+// ReadOnlyRequest is ReadOnly for one invocation: `discovery list`, `show`,
+// `help` and `rules` without -f only read, though `discovery` as a whole
+// writes.
+func ReadOnlyRequest(name string, args []string) bool {
+	if name == "discovery" {
+		if len(args) == 0 {
+			return true
+		}
+		switch args[0] {
+		case "list", "show", "help", "-h", "--help":
+			return true
+		case "rules":
+			return !slices.Contains(args, "-f")
+		}
+		return false
+	}
+	return ReadOnly(name)
+}
 
 // Known reports whether name is a command of this package.
 func Known(name string) bool { _, ok := commands()[name]; return ok }

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # vm.sh - QEMU "bare-metal" machines whose NIC is a tap on the lab bridge.
 #
-#   vm.sh start NAME MAC [--uuid U] [--serial S] [--mem MB] [--bootdev pxe|disk] [-- QEMU ARGS...]
+#   vm.sh start NAME MAC [--uuid U] [--serial S] [--mem MB] [--bootdev pxe|disk] [--reboot] [-- QEMU ARGS...]
 #   vm.sh stop NAME              SIGTERM (pull the plug) by recorded PID
 #   vm.sh wait NAME [TIMEOUT]    wait (default 300 s) until the VM powers itself off
 #   vm.sh status NAME            prints on/off; exit 0 if on
@@ -15,12 +15,14 @@
 # --bootdev pxe (default) boots the NIC ROM; disk gives the NIC no option ROM
 # (SeaBIOS falls back to the NIC ROM even with -boot order=c), so a diskless VM
 # stops at "No bootable device".  Extra QEMU args (e.g. -kernel/-initrd/-append)
-# follow "--".  A guest reset makes QEMU exit (-no-reboot).
+# follow "--".  A guest reset makes QEMU exit (-no-reboot) unless --reboot:
+# then the VM reboots (same QEMU, same boot order and NIC ROM, so a PXE VM
+# PXE-boots again), as a real machine whose agent reboots it into its OS.
 # Files in vms/NAME/: serial.log, qemu.log, qemu.pid, started_ms, stopped_ms.
 source "$(dirname "$0")/lib.sh"
 require_root
 
-usage() { sed -n '2,19p' "$0" >&2; exit 2; }
+usage() { sed -n '2,21p' "$0" >&2; exit 2; }
 [ $# -ge 2 ] || usage
 cmd="$1" name="$2"; shift 2
 [[ "$name" =~ ^[a-zA-Z0-9_-]{1,13}$ ]] || die "VM name must be 1-13 chars of [a-zA-Z0-9_-]"
@@ -42,13 +44,14 @@ start)
   [ $# -ge 1 ] || usage
   mac="$1"; shift
   [[ "$mac" =~ ^([0-9a-fA-F]{2}:){5}[0-9a-fA-F]{2}$ ]] || die "bad MAC '$mac'"
-  uuid="" serial="$name" mem=512 bootdev=pxe
+  uuid="" serial="$name" mem=512 bootdev=pxe noreboot=(-no-reboot) onreset=""
   while [ $# -gt 0 ]; do
     case "$1" in
       --uuid) uuid="${2:?}"; shift 2 ;;
       --serial) serial="${2:?}"; shift 2 ;;
       --mem) mem="${2:?}"; shift 2 ;;
       --bootdev) bootdev="${2:?}"; shift 2 ;;
+      --reboot) noreboot=() onreset=", reboot on reset"; shift ;;
       --) shift; break ;;
       *) die "unknown option '$1'" ;;
     esac
@@ -83,11 +86,11 @@ start)
     -device "virtio-net-pci,netdev=n0,mac=$mac$romopt"
     -boot "$bootarg"
     -uuid "$uuid" -smbios "type=1,manufacturer=drover-lab,product=tcg-vm,serial=$serial"
-    -no-reboot
+    "${noreboot[@]}"
     "$@")
   rm -f "$vmdir/stopped_ms"
   echo "$mac" > "$vmdir/mac"
-  printf '\n===== power on %s (bootdev=%s) =====\n' "$(date -Is)" "$bootdev" >> "$vmdir/serial.log"
+  printf '\n===== power on %s (bootdev=%s%s) =====\n' "$(date -Is)" "$bootdev" "$onreset" >> "$vmdir/serial.log"
   now_ms > "$vmdir/started_ms"
   # setsid: the VM must not die with (or hold the pipes of) its starter.  In a
   # non-interactive shell the background job is no group leader, so setsid
@@ -96,7 +99,7 @@ start)
   write_pidfile "$pidf" $!
   sleep 0.3
   pid_alive "$pidf" || { tail -n 20 "$vmdir/qemu.log" >&2; die "qemu for $name exited at once"; }
-  log "VM $name started: pid $(pidfile_pid "$pidf") mac $mac uuid $uuid serial $serial bootdev $bootdev tap $tap"
+  log "VM $name started: pid $(pidfile_pid "$pidf") mac $mac uuid $uuid serial $serial bootdev $bootdev tap $tap$onreset"
   ;;
 stop)
   pid_alive "$pidf" && log "stopping VM $name (pid $(pidfile_pid "$pidf"))"
