@@ -118,6 +118,7 @@ Then, with DROVER_URL/DROVER_TOKEN set (or the config file serve writes):
 		newConsoleCmd(c, env),
 		newInstallLinksCmd(env),
 		newVersionCmd(env),
+		newImageCmd(env),
 	)
 	for _, name := range xcatcmd.Commands() {
 		root.AddCommand(newXCATCmd(c, env, name))
