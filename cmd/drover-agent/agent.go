@@ -60,6 +60,8 @@ type Agent struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 	// Jitter returns a random duration in [0, d) (nil: math/rand/v2).
 	Jitter func(d time.Duration) time.Duration
+	// State records progress for the debug SSH session (nil: none).
+	State *agentState
 }
 
 // Run registers, follows the answer and repeats after a wait, until a
@@ -89,13 +91,18 @@ func (a *Agent) Register(ctx context.Context) (Answer, error) {
 	if err != nil {
 		return Answer{}, err
 	}
+	a.State.setReport(body)
+	a.State.setPhase("registering")
 	backoff := minBackoff
 	for attempt := 1; ; attempt++ {
 		ans, err := a.post(ctx, body)
 		if err == nil {
+			a.State.setResult(&ans, nil)
 			a.Log.Info("registered", "attempt", attempt, "action", ans.Action, "after", ans.After)
+			a.State.setPhase("registered: " + string(ans.Action))
 			return ans, nil
 		}
+		a.State.setResult(nil, err)
 		if ctx.Err() != nil {
 			return Answer{}, ctx.Err()
 		}
@@ -184,6 +191,7 @@ func (a *Agent) Follow(ctx context.Context, ans Answer) (done bool, err error) {
 		return false, nil
 	}
 	a.Log.Info("carrying out", "action", ans.Action)
+	a.State.setPhase("carrying out " + string(ans.Action))
 	if err := do(); err != nil {
 		a.Log.Error("action failed, waiting", "action", ans.Action, "err", err)
 		return false, a.sleep(ctx, defaultWait)

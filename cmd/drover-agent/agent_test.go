@@ -278,6 +278,12 @@ func TestParseCmdline(t *testing.T) {
 		{"quoted, last wins", `drover.report=http://a/1 drover.report="http://a/2"`, bootArgs{URL: "http://a/2"}, false},
 		{"none", "root=/dev/sda1 ro", bootArgs{}, false},
 		{"bad lldp", "drover.lldp=soon", bootArgs{}, true},
+		{"sshkey standard base64", "drover.sshkey=" + testKeyB64, bootArgs{SSHKey: testKeyLine}, false},
+		{"sshkey url base64 unpadded", "drover.sshkey=" + strings.TrimRight(strings.NewReplacer("+", "-", "/", "_").Replace(testKeyB64), "="), bootArgs{SSHKey: testKeyLine}, false},
+		{"sshkey not base64", "drover.sshkey=***", bootArgs{}, true},
+		{"sshkey not a key", "drover.sshkey=aGVsbG8gd29ybGQ=", bootArgs{}, true},
+		{"sshpw", "drover.sshpw=" + testHash + " drover.discover=http://198.18.0.1/d", bootArgs{URL: "http://198.18.0.1/d", SSHPw: testHash}, false},
+		{"sshpw not bcrypt", "drover.sshpw=secret", bootArgs{}, true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -285,13 +291,42 @@ func TestParseCmdline(t *testing.T) {
 			if (err != nil) != tc.wantErr {
 				t.Fatalf("error = %v, wantErr %v", err, tc.wantErr)
 			}
-			if err == nil {
+			if err == nil || tc.want != (bootArgs{}) {
 				if d := cmp.Diff(tc.want, got); d != "" {
 					t.Errorf("(-want +got):\n%s", d)
 				}
 			}
 		})
 	}
+}
+
+// An error in one key leaves the others read: PID 1 goes on with them.
+func TestParseCmdlineKeepsGoodKeys(t *testing.T) {
+	got, err := parseCmdline("drover.lldp=soon drover.discover=http://198.18.0.1/d drover.sshpw=nope drover.sshkey=" + testKeyB64)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := bootArgs{URL: "http://198.18.0.1/d", SSHKey: testKeyLine}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+func FuzzParseCmdline(f *testing.F) {
+	for _, s := range []string{"console=ttyS0 drover.report=http://198.18.0.1/r?token=abc quiet",
+		"drover.discover=http://a/d drover.token=T drover.lldp=30s", "drover.lldp=soon",
+		"drover.sshkey=" + testKeyB64, "drover.sshpw=" + testHash, `drover.report="http://a/2"`} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		b, _ := parseCmdline(s)
+		if b.LLDPWait < 0 {
+			t.Errorf("negative lldp wait %v", b.LLDPWait)
+		}
+		if b.SSHKey != "" && strings.ContainsAny(b.SSHKey, "\r\n") {
+			t.Errorf("multi-line key %q", b.SSHKey)
+		}
+	})
 }
 
 func TestRegistrationURL(t *testing.T) {

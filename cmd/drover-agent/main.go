@@ -9,9 +9,19 @@
 //	drover.discover=URL  registration URL; drover.report=URL is used if absent
 //	drover.token=T       added as ?token=T unless the URL carries a token
 //	drover.lldp=30s      listen for LLDP this long on every NIC with a link
+//	drover.sshkey=B64    base64 of one authorized_keys line: debug SSH access
+//	drover.sshpw=HASH    bcrypt hash of a debug SSH password
 //
-// Flags override the command line for tests and manual runs; --print
-// collects and prints the facts as JSON without registering.
+// As PID 1 (the discovery image's /init, see init.go) it first mounts
+// /proc, /sys, /dev, /dev/pts, /tmp and /run, loads the modules listed in
+// /lib/modules/load.order, configures the network by DHCPv4 and, when a
+// key or password is given (drover.sshkey, drover.sshpw,
+// /etc/drover/authorized_keys, /etc/drover/ssh_password), serves debug SSH
+// on port 22. Progress lines "drover-agent: [UPTIME] ..." go to the
+// console. It never exits.
+//
+// Otherwise flags override the command line for tests and manual runs;
+// --print collects and prints the facts as JSON without registering.
 package main
 
 import (
@@ -35,6 +45,9 @@ import (
 var version = "dev"
 
 func main() {
+	if os.Getpid() == 1 {
+		runInit() // never returns
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr, host{})
 	stop()

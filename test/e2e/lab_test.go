@@ -40,6 +40,7 @@ type lab struct {
 	bin    string // the drover binary
 	data   string // drover's data directory
 	kernel string // absolute path of the Debian cloud kernel
+	kdir   string // the unpacked kernel package (boot/, lib/modules/)
 	initrd string // absolute path of the report-in initramfs
 	token  string // admin API token
 
@@ -180,6 +181,7 @@ func newLab(t *testing.T) *lab {
 		t.Fatalf("no boot/vmlinuz-* in %s", kdir)
 	}
 	l.kernel = kernels[0]
+	l.kdir = kdir
 	l.initrd = filepath.Join(dir, "initramfs", "report.cpio.gz")
 	if _, err := l.script("build-initramfs.sh", kdir, l.initrd); err != nil {
 		t.Fatalf("build-initramfs.sh: %v", err)

@@ -174,10 +174,16 @@ type simBMC struct {
 // down would find both pid files too (the BMC's directory is in the lab's).
 func (l *lab) startBMC(t *testing.T, name string, port int, n node) *simBMC {
 	t.Helper()
+	return l.startBMCWith(t, name, port, n, "--mem 256 --serial SN-"+n.name)
+}
+
+// startBMCWith is startBMC with the VM's vm.sh start options.
+func (l *lab) startBMCWith(t *testing.T, name string, port int, n node, vmOpts string) *simBMC {
+	t.Helper()
 	b := &simBMC{l: l, name: name, dir: filepath.Join(l.work, "bmc", name), node: n}
 	out, err := l.script("bmc-sim.sh", "start", name, strconv.Itoa(port), "--dir", b.dir, "--netns", l.ns,
 		"--user", bmcUser, "--pass", bmcPass,
-		"--vm", n.name, n.mac, "--vm-opts", "--mem 256 --serial SN-"+n.name)
+		"--vm", n.name, n.mac, "--vm-opts", vmOpts)
 	if err != nil {
 		t.Fatalf("bmc-sim.sh start: %v", err)
 	}
