@@ -133,6 +133,7 @@ func runInit() {
 	// to be ready early in boot: don't hold the network up for it.
 	go startSSH(boot, state, collect, rp, log)
 
+	waitRandom(log)
 	state.setPhase("network")
 	nw := networkUp(ctx, log)
 	state.setNetwork(nw.cfg.String())
@@ -158,6 +159,32 @@ func runInit() {
 		default:
 			log.Info("registering again")
 		}
+	}
+}
+
+// waitRandom waits (at most 30 s) until the kernel's random pool is
+// ready. The DHCP client's transaction IDs poll for random bytes without
+// blocking, and polling does not make the kernel gather entropy: early in
+// the boot of a machine without a hardware RNG (a TCG VM) the pool then
+// stays unready for minutes. One blocking getrandom(2) makes the kernel
+// seed it from CPU timing jitter, usually within a second.
+func waitRandom(log *slog.Logger) {
+	start := time.Now()
+	done := make(chan error, 1)
+	go func() {
+		var b [1]byte
+		_, err := unix.Getrandom(b[:], 0)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			log.Warn("random pool", "err", err)
+			return
+		}
+		log.Info("random pool ready", "waited", time.Since(start).Round(time.Millisecond).String())
+	case <-time.After(30 * time.Second):
+		log.Warn("random pool still not ready after 30s: going on")
 	}
 }
 

@@ -220,7 +220,11 @@ func (s *Service) Discover(ctx context.Context, mac net.HardwareAddr, remote net
 			if len(d.Notes) > 0 {
 				reason += " (" + strings.Join(d.Notes, "; ") + ")"
 			}
-			event(d.Node, KindDiscovery, state, reason)
+			if state == StateQueued {
+				event(d.Node, KindDiscovery, state+": "+reason, "")
+			} else {
+				event(d.Node, KindDiscovery, state, reason)
+			}
 		}
 		return s.answer(ctx, &r, Answer{Action: ActionWait, After: WaitSeconds}, state+": "+d.Reason)
 	}
@@ -250,7 +254,7 @@ func (s *Service) Discover(ctx context.Context, mac net.HardwareAddr, remote net
 		how += " " + d.Rule
 	}
 	if !repeat || prev.Node != d.Node || prev.State != StateMatched && prev.State != StateApproved {
-		event(d.Node, KindDiscovery, "matched "+d.Node+" by "+how, d.Reason)
+		event(d.Node, KindDiscovery, "matched "+d.Node+" by "+how+": "+d.Reason, "")
 		if seq.Running && d.Method == discovery.BySequential {
 			seq.Discovered = append(seq.Discovered, d.Node)
 			if err := s.saveSequential(ctx, seq); err != nil {
@@ -353,7 +357,7 @@ func (s *Service) chain(ctx context.Context, node, osimage string, event func(no
 		steps = []discovery.Step{{Kind: discovery.StepOSImage, Arg: osimage}}
 	}
 	if len(steps) == 0 {
-		event(node, KindChain, "standby", "the node has no chain: the machine waits in the discovery environment")
+		event(node, KindChain, "standby: the node has no chain, the machine waits in the discovery environment", "")
 		return Answer{Action: ActionWait, After: WaitSeconds}, "no chain"
 	}
 	for _, st := range steps {
@@ -384,7 +388,7 @@ func (s *Service) chain(ctx context.Context, node, osimage string, event func(no
 		event(node, KindChain, "reboot", "")
 		return Answer{Action: ActionReboot, After: RebootAfter}, st.String()
 	}
-	event(node, KindChain, "standby", "no step of the chain boots the machine: it waits in the discovery environment")
+	event(node, KindChain, "standby: no step of the chain boots the machine, it waits in the discovery environment", "")
 	return Answer{Action: ActionWait, After: WaitSeconds}, "chain done"
 }
 

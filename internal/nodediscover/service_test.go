@@ -245,7 +245,7 @@ func TestSequential(t *testing.T) {
 		t.Errorf("m4: %+v %+v", a, h.report(m4.mac))
 	}
 	evs, _ := h.st.MACBootEvents(ctx, m4.mac, time.Time{}, 0)
-	if len(evs) < 2 || !strings.Contains(evs[len(evs)-1].Reason, "no free name left among 3 names") {
+	if len(evs) < 2 || !strings.Contains(evs[len(evs)-1].Detail, "no free name left among 3 names") {
 		t.Errorf("m4 events %+v", evs)
 	}
 	st, err := h.svc.StopSequential(ctx)

@@ -59,7 +59,12 @@ func TestDiscovery(t *testing.T) {
 	configureDiscovery(t, l)
 
 	// The lab host is the "switch": lldpd speaks LLDP on every VM's tap, so
-	// each tap is a switch port named after it.
+	// each tap is a switch port named after it. lldpd drops privileges to
+	// _lldpd, which must reach its files in the lab's work directory
+	// (os.MkdirTemp made it 0700; the secrets inside keep their own modes).
+	if err := os.Chmod(l.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := l.script("lldp.sh", "start", "--sysname", lldpName, "t-"+dSw.name, "t-"+dCN1.name, "t-"+dSeq.name); err != nil {
 		t.Fatalf("lldp.sh start: %v", err)
 	}
