@@ -40,6 +40,7 @@ type Store interface {
 	SaveDiscoveryReport(ctx context.Context, r store.DiscoveryReport) (store.DiscoveryReport, error)
 	DiscoveryReports(ctx context.Context) ([]store.DiscoveryReport, error)
 	DiscoveryReportByMAC(ctx context.Context, mac string) (store.DiscoveryReport, bool, error)
+	DiscoveryReportsOfNode(ctx context.Context, node string) ([]store.DiscoveryReport, error)
 	DeleteDiscoveryReports(ctx context.Context, ids []int64) (int, error)
 	AssignBootEvents(ctx context.Context, mac, node string, since time.Time) (int64, error)
 	AddBootEvents(ctx context.Context, evs []store.BootEvent) error
@@ -450,7 +451,7 @@ func summary(f discovery.Facts) string {
 // claimedBy returns the report of another machine (not mac) that was
 // matched or approved to node, if the node still has that machine's MAC.
 func (s *Service) claimedBy(ctx context.Context, node string, mac net.HardwareAddr) (store.DiscoveryReport, bool, error) {
-	rs, err := s.Store.DiscoveryReports(ctx)
+	rs, err := s.Store.DiscoveryReportsOfNode(ctx, node)
 	if err != nil {
 		return store.DiscoveryReport{}, false, err
 	}

@@ -86,6 +86,16 @@ func (s *Store) DiscoveryReportByMAC(ctx context.Context, mac string) (Discovery
 	return rs[0], true, nil
 }
 
+// DiscoveryReportsOfNode returns the reports matched or approved to node,
+// oldest first.
+func (s *Store) DiscoveryReportsOfNode(ctx context.Context, node string) ([]DiscoveryReport, error) {
+	rs, err := s.db.discoveryReports(ctx, "node", node)
+	if err != nil {
+		return nil, fmt.Errorf("discovery reports of %s: %w", node, err)
+	}
+	return rs, nil
+}
+
 // DeleteDiscoveryReports removes the reports with these IDs and says how
 // many there were.
 func (s *Store) DeleteDiscoveryReports(ctx context.Context, ids []int64) (int, error) {
@@ -116,7 +126,7 @@ func (s *Store) AssignBootEvents(ctx context.Context, mac, node string, since ti
 // discoveryDB is what each backend provides for discovery reports.
 type discoveryDB interface {
 	saveDiscoveryReport(ctx context.Context, r DiscoveryReport) (DiscoveryReport, error)
-	// discoveryReports selects all (col "") or by column "mac".
+	// discoveryReports selects all (col "") or by column "mac" or "node".
 	discoveryReports(ctx context.Context, col string, key any) ([]DiscoveryReport, error)
 	deleteDiscoveryReports(ctx context.Context, ids []int64) (int, error)
 	assignBootEvents(ctx context.Context, mac, node string, since time.Time) (int64, error)
@@ -165,8 +175,8 @@ func (s *sqliteDB) discoveryReports(ctx context.Context, col string, key any) ([
 	var args []any
 	switch col {
 	case "":
-	case "mac":
-		q += " WHERE mac = ?"
+	case "mac", "node":
+		q += " WHERE " + col + " = ?"
 		args = append(args, key)
 	default:
 		return nil, fmt.Errorf("discovery reports by %q", col)
@@ -264,8 +274,8 @@ func (p *postgresDB) discoveryReports(ctx context.Context, col string, key any) 
 	var args []any
 	switch col {
 	case "":
-	case "mac":
-		q += " WHERE mac = $1"
+	case "mac", "node":
+		q += " WHERE " + col + " = $1"
 		args = append(args, key)
 	default:
 		return nil, fmt.Errorf("discovery reports by %q", col)

@@ -45,6 +45,9 @@ func TestDiscoveryReports(t *testing.T) {
 		if r, ok, err := s.DiscoveryReportByMAC(ctx, "52:54:00:18:00:02"); err != nil || !ok || r.Reason != "why" {
 			t.Fatalf("by mac: %v %v %+v", err, ok, r)
 		}
+		if rs, err := s.DiscoveryReportsOfNode(ctx, "cn1"); err != nil || len(rs) != 1 || rs[0].ID != r1.ID {
+			t.Fatalf("of node: %v %+v", err, rs)
+		}
 		if _, ok, err := s.DiscoveryReportByMAC(ctx, "52:54:00:18:00:03"); err != nil || ok {
 			t.Fatalf("missing by mac: %v %v", err, ok)
 		}

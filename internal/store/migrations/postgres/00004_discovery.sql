@@ -17,6 +17,7 @@ CREATE TABLE discovery_reports (
 	reason   TEXT NOT NULL DEFAULT '',
 	facts    BYTEA NOT NULL
 );
+CREATE INDEX discovery_reports_node_idx ON discovery_reports (node);
 
 -- +goose Down
 DROP TABLE discovery_reports;
