@@ -247,3 +247,22 @@ func (c *Client) send(ctx context.Context, method, u string, body io.Reader, jso
 	}
 	return c.hc.Do(req)
 }
+
+// SetSecret stores value under name (operator or admin).
+func (c *Client) SetSecret(ctx context.Context, name, value string) error {
+	return c.do(ctx, http.MethodPut, "/v1/secrets/"+url.PathEscape(name), nil, SetSecretRequest{Value: value}, nil)
+}
+
+// ListSecrets lists the named secrets, without values.
+func (c *Client) ListSecrets(ctx context.Context) ([]Secret, error) {
+	var out SecretList
+	if err := c.do(ctx, http.MethodGet, "/v1/secrets", nil, nil, &out); err != nil {
+		return nil, err
+	}
+	return out.Items, nil
+}
+
+// DeleteSecret removes a named secret (admin).
+func (c *Client) DeleteSecret(ctx context.Context, name string) error {
+	return c.do(ctx, http.MethodDelete, "/v1/secrets/"+url.PathEscape(name), nil, nil, nil)
+}

@@ -212,3 +212,20 @@ type Progress struct {
 	Done  int `json:"done"`
 	Total int `json:"total"`
 }
+
+// Secret describes a named secret (never its value). Manifests and
+// GitOps repositories refer to one as "secret:NAME".
+type Secret struct {
+	Name    string    `json:"name"`
+	Updated time.Time `json:"updated"`
+}
+
+// SecretList is the answer of a secret list request.
+type SecretList struct {
+	Items []Secret `json:"items"`
+}
+
+// SetSecretRequest sets a secret's value.
+type SetSecretRequest struct {
+	Value string `json:"value" maxLength:"65536"`
+}

@@ -409,6 +409,10 @@ func (s *Server) apply(ctx context.Context, in *applyInput) (*applyOutput, error
 		}
 		seen[t][o.Name] = true
 		keepSecrets(v, &o)
+		if err := s.resolveSecretRefs(ctx, &o); err != nil {
+			problems = append(problems, fmt.Sprintf("%s %s: %v", t, o.Name, err))
+			continue
+		}
 		if err := inventory.Validate(s.schema(), &o); err != nil {
 			problems = append(problems, fmt.Sprintf("%s %s: %v", t, o.Name, err))
 			continue

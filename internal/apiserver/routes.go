@@ -63,6 +63,12 @@ func (s *Server) register(hapi huma.API) {
 		"Create an API token; its secret is shown once", admin, created, invalid), s.createToken)
 	huma.Register(hapi, s.operation("delete-token", http.MethodDelete, "/v1/tokens/{id}", auth,
 		"Revoke an API token", admin, noContent, notFound), s.deleteToken)
+	huma.Register(hapi, s.operation("list-secrets", http.MethodGet, "/v1/secrets", "secrets",
+		"List named secrets (names only; manifests refer to them as secret:NAME)", viewer, ok, notFound), s.listSecrets)
+	huma.Register(hapi, s.operation("set-secret", http.MethodPut, "/v1/secrets/{name}", "secrets",
+		"Set a named secret's value (sealed at rest, never shown again)", operator, noContent, notFound, invalid, tooLarge), s.setSecret)
+	huma.Register(hapi, s.operation("delete-secret", http.MethodDelete, "/v1/secrets/{name}", "secrets",
+		"Delete a named secret", admin, noContent, notFound), s.deleteSecret)
 	huma.Register(hapi, s.operation("node-events", http.MethodGet, "/v1/events/{node}", "events",
 		"A node's boot timeline (DHCP, TFTP, HTTP boot, reports), oldest first", viewer, ok, invalid), s.events)
 }

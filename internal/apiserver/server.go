@@ -62,10 +62,12 @@ type Runner interface {
 // Server serves the API. Set its fields, then call Handler once; the caller
 // owns the listener.
 type Server struct {
-	Store  Store
-	Runner Runner
-	Schema *inventory.Schema // nil means inventory.DefaultSchema()
-	Log    *slog.Logger      // nil discards
+	Store Store
+	// Secrets serves /v1/secrets; nil answers 404 there.
+	Secrets Secrets
+	Runner  Runner
+	Schema  *inventory.Schema // nil means inventory.DefaultSchema()
+	Log     *slog.Logger      // nil discards
 	// Registry receives the server's metrics and is served at /metrics;
 	// nil means a private registry.
 	Registry *prometheus.Registry

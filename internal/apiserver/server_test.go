@@ -962,6 +962,8 @@ func TestOpenAPI(t *testing.T) {
 		"/v1/apply":                 {"post"},
 		"/v1/events/{node}":         {"get"},
 		"/v1/run":                   {"post"},
+		"/v1/secrets":               {"get"},
+		"/v1/secrets/{name}":        {"delete", "put"},
 		"/v1/tokens":                {"get", "post"},
 		"/v1/tokens/{id}":           {"delete"},
 		"/v1/whoami":                {"get"},

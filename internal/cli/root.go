@@ -113,6 +113,7 @@ Then, with DROVER_URL/DROVER_TOKEN set (or the config file serve writes):
 		newDumpCmd(c, env),
 		newRestoreCmd(c, env),
 		newTokenCmd(c, env),
+		newSecretCmd(c, env),
 		newEventsCmd(c, env),
 		newRconsCmd(c, env),
 		newConsoleCmd(c, env),

@@ -231,6 +231,7 @@ func Run(ctx context.Context, cfg Config) error {
 	runner.Discovery = disc
 	api := &apiserver.Server{
 		Store:        st,
+		Secrets:      st,
 		Runner:       runner,
 		Consoles:     consoleRouter{hub: hub, ops: ops},
 		ConsoleLogs:  hub,

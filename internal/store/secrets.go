@@ -56,7 +56,7 @@ func (s *sealer) seal(t inventory.Type, name, attr, v string) (string, error) {
 		return v, nil
 	}
 	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := rand.Read(nonce); err != nil {
+	if _, err := randRead(nonce); err != nil {
 		return "", err
 	}
 	ct := s.aead.Seal(nonce, nonce, []byte(v), aad(t, name, attr))
@@ -104,3 +104,6 @@ func (s *sealer) openAll(objs []*inventory.Object) (plain []*inventory.Object, e
 	}
 	return plain, nil
 }
+
+// randRead fills b with random bytes.
+func randRead(b []byte) (int, error) { return rand.Read(b) }

@@ -116,6 +116,7 @@ type database interface {
 	leaseDB
 	bootEventDB
 	discoveryDB
+	secretDB
 	close() error
 }
 
