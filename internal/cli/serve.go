@@ -84,6 +84,7 @@ CAP_NET_BIND_SERVICE and CAP_NET_RAW, not root.`,
 	f.StringVar(&logFormat, "log-format", "text", "log format: text or json")
 	f.StringVar(&logLevel, "log-level", "info", "log level: debug, info, warn, error")
 	f.BoolVar(&noConfig, "no-client-config", false, "do not write the CLI config file on first start")
+	f.StringVar(&cfg.AdminTokenPath, "admin-token-file", "", "`file` holding the admin API token's secret (32+ printable characters, e.g. a mounted Secret); imported on every start instead of creating admin.token")
 	f.StringVar(&cfg.SecretKeyFile, "secret-key-file", "", "key that encrypts secret attributes at rest (64 hex digits); default DIR/secret.key, created on first start; servers sharing PostgreSQL need the same key")
 	f.IntVar(&cfg.BMCConcurrency, "bmc-concurrency", 256, "nodes a hardware command (rpower, rsetboot, rinv, mkvm, ...) drives at once")
 	f.DurationVar(&cfg.BMCTimeout, "bmc-timeout", 20*time.Second, "time one node's BMC operation may take (rpower, rsetboot, rinv), one retry included")

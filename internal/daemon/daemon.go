@@ -47,6 +47,11 @@ type Config struct {
 	Version      string
 	MaxBodyBytes int64 // API request body limit; 0 = 64 MiB
 	Log          *slog.Logger
+	// AdminTokenPath, if set, names a file holding the admin API token's
+	// secret (e.g. a mounted Kubernetes Secret): it is imported on every
+	// start (a changed secret replaces the previous one) and no
+	// admin.token file is written.
+	AdminTokenPath string
 
 	// FirstStart, if set, is called once when the server created its first
 	// admin token, with the API URL, the secret and the file holding it.
@@ -168,6 +173,9 @@ func secretKey(file, dataDir string, log *slog.Logger) ([]byte, error) {
 	}
 	return k, nil
 }
+
+// AdminFileTokenName names the token --admin-token-file imports.
+const AdminFileTokenName = "admin (from file)"
 
 // AdminTokenFile is the file, in the data directory, that holds the first
 // admin token's secret (mode 0600).
@@ -295,6 +303,18 @@ func Run(ctx context.Context, cfg Config) error {
 // firstToken creates the admin token on first start and writes it to the
 // data directory; there is no default password.
 func firstToken(ctx context.Context, st *store.Store, cfg Config, url string, log *slog.Logger) error {
+	if cfg.AdminTokenPath != "" {
+		b, err := os.ReadFile(cfg.AdminTokenPath)
+		if err != nil {
+			return fmt.Errorf("admin token file: %w", err)
+		}
+		tok, err := st.ImportToken(ctx, AdminFileTokenName, "admin", strings.TrimSpace(string(b)))
+		if err != nil {
+			return fmt.Errorf("admin token file %s: %w", cfg.AdminTokenPath, err)
+		}
+		log.Info("admin API token from file", "file", cfg.AdminTokenPath, "id", tok.ID)
+		return nil
+	}
 	toks, err := st.ListTokens(ctx)
 	if err != nil {
 		return fmt.Errorf("listing tokens: %w", err)

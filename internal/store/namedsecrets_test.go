@@ -64,3 +64,32 @@ func TestNamedSecretSealed(t *testing.T) {
 		t.Errorf("a value moved to another name opened: %v", err)
 	}
 }
+
+func TestImportToken(t *testing.T) {
+	s := openT(t, Config{DataDir: t.TempDir()})
+	ctx := t.Context()
+	secretA := strings.Repeat("a", 40)
+	tok, err := s.ImportToken(ctx, "admin (from file)", "admin", secretA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, err := s.ImportToken(ctx, "admin (from file)", "admin", secretA); err != nil || again.ID != tok.ID {
+		t.Errorf("re-import: %+v %v", again, err)
+	}
+	if got, err := s.LookupToken(ctx, secretA); err != nil || got.Role != "admin" {
+		t.Errorf("lookup: %+v %v", got, err)
+	}
+	// A new secret under the same name rotates: the old one stops working.
+	secretB := strings.Repeat("b", 40)
+	if _, err := s.ImportToken(ctx, "admin (from file)", "admin", secretB); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.LookupToken(ctx, secretA); err == nil {
+		t.Error("the rotated-out secret still authenticates")
+	}
+	for _, bad := range []string{"short", strings.Repeat("x", 31), strings.Repeat("x", 39) + " ", strings.Repeat("é", 40)} {
+		if _, err := s.ImportToken(ctx, "n", "admin", bad); err == nil {
+			t.Errorf("secret %q accepted", bad)
+		}
+	}
+}

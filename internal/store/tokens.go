@@ -45,6 +45,48 @@ func (s *Store) CreateToken(ctx context.Context, name, role string) (secret stri
 	return secret, tok, nil
 }
 
+// ImportToken makes secret (chosen outside drover, e.g. a Kubernetes
+// Secret) a token of role named name, unless it is one already. Other
+// tokens with that name are revoked, so changing the secret rotates it.
+// The secret must be at least 32 printable ASCII characters.
+func (s *Store) ImportToken(ctx context.Context, name, role, secret string) (Token, error) {
+	if len(secret) < 32 || len(secret) > 512 {
+		return Token{}, fmt.Errorf("import token: the secret is %d characters, want 32 to 512", len(secret))
+	}
+	for _, c := range secret {
+		if c <= ' ' || c > '~' {
+			return Token{}, errors.New("import token: the secret has blanks or characters outside printable ASCII")
+		}
+	}
+	if role == "" {
+		return Token{}, errors.New("import token: empty role")
+	}
+	if tok, err := s.LookupToken(ctx, secret); err == nil {
+		if tok.Role != role || tok.Name != name {
+			return Token{}, fmt.Errorf("import token: that secret is already token %s (%s, role %s)", tok.ID, tok.Name, tok.Role)
+		}
+		return tok, nil
+	}
+	toks, err := s.ListTokens(ctx)
+	if err != nil {
+		return Token{}, err
+	}
+	for _, t := range toks {
+		if t.Name == name {
+			if err := s.DeleteToken(ctx, t.ID); err != nil {
+				return Token{}, err
+			}
+		}
+	}
+	var id [8]byte
+	rand.Read(id[:])
+	tok := Token{ID: hex.EncodeToString(id[:]), Name: name, Role: role, Created: time.Now().UTC().Truncate(time.Microsecond)}
+	if err := s.db.insertToken(ctx, tok, hashSecret(secret)); err != nil {
+		return Token{}, fmt.Errorf("import token: %w", err)
+	}
+	return tok, nil
+}
+
 func hashSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
