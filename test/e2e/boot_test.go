@@ -124,15 +124,7 @@ func configure(t *testing.T, l *lab) {
 	copyFile(t, l.kernel, filepath.Join(disc, "vmlinuz"))
 	copyFile(t, l.initrd, filepath.Join(disc, "initrd.gz"))
 
-	cmds := [][]string{
-		{"chdef", "-t", "site", "dhcpinterfaces=" + bridge, "master=" + serverIP},
-		{"mkdef", "-t", "network", "-o", "lab", "net=198.18.0.0", "mask=255.255.255.0", "mgtifname=" + bridge,
-			"dynamicrange=" + poolFirst.String() + "-" + poolLast.String()},
-		{"mkdef", "-t", "boottarget", "-o", "e2e", "kernel=" + l.kernel, "initrd=" + l.initrd, "kcmdline=" + kcmdline},
-		{"mkdef", "-t", "boottarget", "-o", "discover", "kernel=discover/vmlinuz", "initrd=discover/initrd.gz",
-			"kcmdline=" + kcmdline},
-		{"mkdef", "-t", "osimage", "-o", osimage, "provmethod=boottarget", "boottarget=e2e"},
-	}
+	cmds := l.baseConfig(kcmdline)
 	for _, n := range nodes {
 		cmds = append(cmds, []string{"mkdef", "-t", "node", n.name, "groups=all", "mac=" + n.mac, "ip=" + n.ip})
 	}
@@ -145,6 +137,21 @@ func configure(t *testing.T, l *lab) {
 		t.Logf("drover %s: %s", strings.Join(c, " "), strings.TrimSpace(out))
 	}
 	l.waitListening(t)
+}
+
+// baseConfig is the lab's site, network, OS image (boot target e2e: the
+// report-in initramfs) and discover boot target (files under
+// DATA/discover, booted with discoverCmdline), as drover commands.
+func (l *lab) baseConfig(discoverCmdline string) [][]string {
+	return [][]string{
+		{"chdef", "-t", "site", "dhcpinterfaces=" + bridge, "master=" + serverIP},
+		{"mkdef", "-t", "network", "-o", "lab", "net=198.18.0.0", "mask=255.255.255.0", "mgtifname=" + bridge,
+			"dynamicrange=" + poolFirst.String() + "-" + poolLast.String()},
+		{"mkdef", "-t", "boottarget", "-o", "e2e", "kernel=" + l.kernel, "initrd=" + l.initrd, "kcmdline=" + kcmdline},
+		{"mkdef", "-t", "boottarget", "-o", "discover", "kernel=discover/vmlinuz", "initrd=discover/initrd.gz",
+			"kcmdline=" + discoverCmdline},
+		{"mkdef", "-t", "osimage", "-o", osimage, "provmethod=boottarget", "boottarget=e2e"},
+	}
 }
 
 func copyFile(t *testing.T, from, to string) {

@@ -187,42 +187,11 @@ func (l *lab) buildDiscoveryImage(t *testing.T) {
 // (the discovery image); no nodes.
 func configureDiscovery(t *testing.T, l *lab) {
 	t.Helper()
-	cmds := [][]string{
-		{"chdef", "-t", "site", "dhcpinterfaces=" + bridge, "master=" + serverIP},
-		{"mkdef", "-t", "network", "-o", "lab", "net=198.18.0.0", "mask=255.255.255.0", "mgtifname=" + bridge,
-			"dynamicrange=" + poolFirst.String() + "-" + poolLast.String()},
-		{"mkdef", "-t", "boottarget", "-o", "e2e", "kernel=" + l.kernel, "initrd=" + l.initrd, "kcmdline=" + kcmdline},
-		{"mkdef", "-t", "boottarget", "-o", "discover", "kernel=discover/vmlinuz", "initrd=discover/initrd.gz",
-			"kcmdline=console=ttyS0 panic=-1 drover.lldp=" + lldpWait},
-		{"mkdef", "-t", "osimage", "-o", osimage, "provmethod=boottarget", "boottarget=e2e"},
-	}
-	for _, c := range cmds {
+	for _, c := range l.baseConfig("console=ttyS0 panic=-1 drover.lldp=" + lldpWait) {
 		out := l.mustDrover(t, c...)
 		t.Logf("drover %s: %s", strings.Join(c, " "), strings.TrimSpace(out))
 	}
 	l.waitListening(t)
-}
-
-// startVMWith is startVM with vm.sh start options.
-func (l *lab) startVMWith(t *testing.T, name, mac string, opts ...string) *vm {
-	t.Helper()
-	if _, err := l.script("vm.sh", append([]string{"start", name, mac}, opts...)...); err != nil {
-		t.Fatalf("vm.sh start %s: %v", name, err)
-	}
-	v := &vm{name: name, mac: mac, dir: filepath.Join(l.work, "vms", name), started: time.Now()}
-	if b, err := os.ReadFile(filepath.Join(v.dir, "started_ms")); err == nil {
-		if ms, err := strconv.ParseInt(strings.TrimSpace(string(b)), 10, 64); err == nil {
-			v.started = time.UnixMilli(ms)
-		}
-	}
-	t.Cleanup(func() {
-		if v.running() {
-			if _, err := l.script("vm.sh", "stop", name); err != nil {
-				t.Errorf("vm.sh stop %s: %v", name, err)
-			}
-		}
-	})
-	return v
 }
 
 // checkDiscovered checks a machine's way from power-on to its OS in

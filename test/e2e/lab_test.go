@@ -470,7 +470,13 @@ type vm struct {
 // It is stopped by PID in t.Cleanup if still running.
 func (l *lab) startVM(t *testing.T, name, mac string) *vm {
 	t.Helper()
-	if _, err := l.script("vm.sh", "start", name, mac, "--serial", "SN-"+name, "--mem", "256"); err != nil {
+	return l.startVMWith(t, name, mac, "--serial", "SN-"+name, "--mem", "256")
+}
+
+// startVMWith is startVM with vm.sh start options.
+func (l *lab) startVMWith(t *testing.T, name, mac string, opts ...string) *vm {
+	t.Helper()
+	if _, err := l.script("vm.sh", append([]string{"start", name, mac}, opts...)...); err != nil {
 		t.Fatalf("vm.sh start %s: %v", name, err)
 	}
 	v := &vm{name: name, mac: mac, dir: filepath.Join(l.work, "vms", name), started: time.Now()}
