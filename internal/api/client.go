@@ -266,3 +266,18 @@ func (c *Client) ListSecrets(ctx context.Context) ([]Secret, error) {
 func (c *Client) DeleteSecret(ctx context.Context, name string) error {
 	return c.do(ctx, http.MethodDelete, "/v1/secrets/"+url.PathEscape(name), nil, nil, nil)
 }
+
+// GitOpsStatus returns the GitOps state, drift included.
+func (c *Client) GitOpsStatus(ctx context.Context) (GitOpsStatus, error) {
+	var out GitOpsStatus
+	err := c.do(ctx, http.MethodGet, "/v1/gitops/status", nil, nil, &out)
+	return out, err
+}
+
+// GitOpsSync fetches the repository and applies a new commit (or, with
+// force, the applied one again).
+func (c *Client) GitOpsSync(ctx context.Context, force bool) (GitOpsSyncResult, error) {
+	var out GitOpsSyncResult
+	err := c.do(ctx, http.MethodPost, "/v1/gitops/sync", nil, GitOpsSyncRequest{Force: force}, &out)
+	return out, err
+}

@@ -229,3 +229,48 @@ type SecretList struct {
 type SetSecretRequest struct {
 	Value string `json:"value" maxLength:"65536"`
 }
+
+// GitOpsStatus is the state of the Git repository drover follows.
+type GitOpsStatus struct {
+	Enabled     bool          `json:"enabled"`
+	Repo        string        `json:"repo,omitempty"`
+	Branch      string        `json:"branch,omitempty"`
+	Path        string        `json:"path,omitempty"`
+	Applied     string        `json:"applied,omitempty" doc:"the commit last applied"`
+	AppliedAt   time.Time     `json:"appliedAt,omitzero"`
+	Attempted   string        `json:"attempted,omitempty" doc:"the commit last fetched and tried"`
+	AttemptedAt time.Time     `json:"attemptedAt,omitzero"`
+	Error       string        `json:"error,omitempty" doc:"why the last sync failed or the revision was refused (file and line)"`
+	Drift       []GitOpsDrift `json:"drift,omitempty" doc:"objects changed outside Git since the applied commit"`
+	DriftError  string        `json:"driftError,omitempty"`
+}
+
+// GitOpsDrift is one object changed outside Git.
+type GitOpsDrift struct {
+	Kind   string   `json:"kind"`
+	Name   string   `json:"name"`
+	Change string   `json:"change"`
+	Attrs  []string `json:"attrs,omitempty"`
+}
+
+// GitOpsSyncRequest asks for a sync; Force re-applies the applied commit,
+// reverting drift.
+type GitOpsSyncRequest struct {
+	Force bool `json:"force,omitempty"`
+}
+
+// GitOpsSyncResult is what a sync did.
+type GitOpsSyncResult struct {
+	Commit  string         `json:"commit"`
+	Branch  string         `json:"branch"`
+	Applied bool           `json:"applied" doc:"false when the commit was already applied (and not forced)"`
+	Changes []GitOpsChange `json:"changes,omitempty"`
+}
+
+// GitOpsChange is one object a sync wrote.
+type GitOpsChange struct {
+	Op    string   `json:"op"`
+	Kind  string   `json:"kind"`
+	Name  string   `json:"name"`
+	Attrs []string `json:"attrs,omitempty"`
+}

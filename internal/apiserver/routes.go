@@ -69,6 +69,11 @@ func (s *Server) register(hapi huma.API) {
 		"Set a named secret's value (sealed at rest, never shown again)", operator, noContent, notFound, invalid, tooLarge), s.setSecret)
 	huma.Register(hapi, s.operation("delete-secret", http.MethodDelete, "/v1/secrets/{name}", "secrets",
 		"Delete a named secret", admin, noContent, notFound), s.deleteSecret)
+	huma.Register(hapi, s.operation("gitops-status", http.MethodGet, "/v1/gitops/status", "gitops",
+		"The followed Git repository: applied commit, last error (file and line) and drift", viewer, ok), s.gitopsStatus)
+	huma.Register(hapi, s.operation("gitops-sync", http.MethodPost, "/v1/gitops/sync", "gitops",
+		"Fetch the repository and apply a new commit in one transaction (webhook target); force re-applies the applied commit, reverting drift",
+		operator, ok, invalid), s.gitopsSync)
 	huma.Register(hapi, s.operation("node-events", http.MethodGet, "/v1/events/{node}", "events",
 		"A node's boot timeline (DHCP, TFTP, HTTP boot, reports), oldest first", viewer, ok, invalid), s.events)
 }

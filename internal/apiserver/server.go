@@ -65,9 +65,11 @@ type Server struct {
 	Store Store
 	// Secrets serves /v1/secrets; nil answers 404 there.
 	Secrets Secrets
-	Runner  Runner
-	Schema  *inventory.Schema // nil means inventory.DefaultSchema()
-	Log     *slog.Logger      // nil discards
+	// GitOps serves /v1/gitops; nil: not configured.
+	GitOps GitOps
+	Runner Runner
+	Schema *inventory.Schema // nil means inventory.DefaultSchema()
+	Log    *slog.Logger      // nil discards
 	// Registry receives the server's metrics and is served at /metrics;
 	// nil means a private registry.
 	Registry *prometheus.Registry

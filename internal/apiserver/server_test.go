@@ -961,6 +961,8 @@ func TestOpenAPI(t *testing.T) {
 		"/v1/objects/{type}/{name}": {"delete", "get", "patch", "put"},
 		"/v1/apply":                 {"post"},
 		"/v1/events/{node}":         {"get"},
+		"/v1/gitops/status":         {"get"},
+		"/v1/gitops/sync":           {"post"},
 		"/v1/run":                   {"post"},
 		"/v1/secrets":               {"get"},
 		"/v1/secrets/{name}":        {"delete", "put"},

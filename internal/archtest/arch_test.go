@@ -42,6 +42,7 @@ var allowed = map[string][]string{
 	"internal/discovery":             {"internal/inventory", "internal/noderange"},
 	"cmd/drover-agent":               {"internal/facts"},
 	"internal/discoveryimage":        {},
+	"internal/gitops":                {"internal/inventory", "internal/objfile"},
 	"internal/nodediscover":          {"internal/discovery", "internal/facts", "internal/inventory", "internal/store", "internal/xcatcmd"},
 	"internal/consoles":              {},
 	"internal/netboot": {"internal/inventory", "internal/store", "internal/boot", "internal/dhcpd", "internal/tftpd",
@@ -52,12 +53,13 @@ var allowed = map[string][]string{
 		"internal/netboot", "internal/boot", "internal/dhcpd", "internal/tftpd", "internal/httpboot",
 		"internal/dnsd", "internal/ra", "internal/bmc", "internal/bmc/ipmi", "internal/bmc/redfish",
 		"internal/bmc/docker", "internal/bmc/docker/dockertest", "internal/power", "internal/consoles",
-		"internal/nodediscover"},
+		"internal/nodediscover", "internal/gitops"},
 	"internal/cli": {"internal/api", "internal/inventory", "internal/manifest", "internal/stanza",
 		"internal/objfile", "internal/xcatcmd", "internal/daemon", "internal/discoveryimage"},
 	"internal/archtest": {},
 	"cmd/drover":        {"internal/cli"},
 	"test/e2e":          {"internal/api"},
+	"test/container":    {"internal/api"},
 	"bench/gen":         {},
 }
 

@@ -20,6 +20,13 @@ type server struct {
 
 func startServer(t *testing.T, dataDir string) *server {
 	t.Helper()
+	return startServerWith(t, daemon.Config{DataDir: dataDir})
+}
+
+// startServerWith is startServer with more of the daemon's configuration.
+func startServerWith(t *testing.T, cfg daemon.Config) *server {
+	t.Helper()
+	dataDir := cfg.DataDir
 	if dataDir == "" {
 		dataDir = t.TempDir()
 	}
@@ -28,12 +35,10 @@ func startServer(t *testing.T, dataDir string) *server {
 	tokc := make(chan string, 1)
 	errc := make(chan error, 1)
 	go func() {
-		errc <- daemon.Run(ctx, daemon.Config{
-			DataDir:    dataDir,
-			Listen:     "127.0.0.1:0",
-			Listening:  func(a net.Addr) { addrc <- a },
-			FirstStart: func(_, token, _ string) { tokc <- token },
-		})
+		cfg.DataDir, cfg.Listen = dataDir, "127.0.0.1:0"
+		cfg.Listening = func(a net.Addr) { addrc <- a }
+		cfg.FirstStart = func(_, token, _ string) { tokc <- token }
+		errc <- daemon.Run(ctx, cfg)
 	}()
 	s := &server{dataDir: dataDir}
 	select {

@@ -114,6 +114,7 @@ Then, with DROVER_URL/DROVER_TOKEN set (or the config file serve writes):
 		newRestoreCmd(c, env),
 		newTokenCmd(c, env),
 		newSecretCmd(c, env),
+		newGitOpsCmd(c, env),
 		newEventsCmd(c, env),
 		newRconsCmd(c, env),
 		newConsoleCmd(c, env),

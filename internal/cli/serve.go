@@ -92,5 +92,17 @@ CAP_NET_BIND_SERVICE and CAP_NET_RAW, not root.`,
 	f.StringVar(&cfg.DebugListen, "debug-listen", "", "serve Go pprof profiles on this address (no authentication: loopback only), e.g. 127.0.0.1:6060")
 	f.StringVar(&services, "services", "all", "boot services drover may run where the inventory configures them: all, none, or a list of dhcp,tftp,http,dns,ra")
 	f.StringVar(&cfg.TFTPRoot, "tftp-root", "/usr/lib/ipxe", "directory TFTP serves (iPXE loaders undionly.kpxe, snponly.efi); also the HTTP loader directory")
+	g := &cfg.GitOps
+	f.StringVar(&g.Repo, "gitops-repo", "", "follow this Git `URL` (https://, ssh://, git@host:path, file://): its manifests and stanza files are the cluster definition")
+	f.StringVar(&g.Branch, "gitops-branch", "", "branch to follow (default: the remote HEAD)")
+	f.StringVar(&g.Path, "gitops-path", "", "`directory` in the repository holding *.yaml/*.yml manifests and *.stanza files (default: the root)")
+	f.DurationVar(&g.Interval, "gitops-interval", time.Minute, "how often to fetch; 0: at start and on POST /v1/gitops/sync (webhook) only")
+	f.StringVar(&g.TokenFile, "gitops-token-file", "", "`file` holding an https access token")
+	f.StringVar(&g.TokenUser, "gitops-token-user", "", "user name sent with the token (default x-access-token; GitLab OAuth: oauth2)")
+	f.StringVar(&g.SSHKeyFile, "gitops-ssh-key", "", "`file` holding the ssh deploy key (OpenSSH private key)")
+	f.StringVar(&g.KnownHosts, "gitops-known-hosts", "", "ssh known_hosts `file` for the Git server (required with ssh unless --gitops-insecure-host-key)")
+	f.BoolVar(&g.InsecureHosts, "gitops-insecure-host-key", false, "accept any ssh host key (tests only)")
+	f.StringVar(&g.CAFile, "gitops-ca", "", "PEM `file` with the CA the https Git server's certificate must chain to")
+	f.StringSliceVar(&g.Kinds, "gitops-kinds", nil, "kinds GitOps owns and prunes (default node,group,osimage,network,boottarget)")
 	return cmd
 }

@@ -29,6 +29,7 @@ import (
 	"drover.dev/drover/internal/bmc/ipmi"
 	"drover.dev/drover/internal/bmc/redfish"
 	"drover.dev/drover/internal/consoles"
+	"drover.dev/drover/internal/gitops"
 	"drover.dev/drover/internal/inventory"
 	"drover.dev/drover/internal/netboot"
 	"drover.dev/drover/internal/nodediscover"
@@ -52,6 +53,8 @@ type Config struct {
 	// start (a changed secret replaces the previous one) and no
 	// admin.token file is written.
 	AdminTokenPath string
+	// GitOps, when Repo is set, makes the server follow a Git repository.
+	GitOps GitOpsConfig
 
 	// FirstStart, if set, is called once when the server created its first
 	// admin token, with the API URL, the secret and the file holding it.
@@ -237,6 +240,14 @@ func Run(ctx context.Context, cfg Config) error {
 	runner := &xcatcmd.Runner{Backend: st, Schema: schema, BMC: ops}
 	disc := &nodediscover.Service{Store: st, Nodeset: nodesetWith(runner), Log: log.With("svc", "discovery")}
 	runner.Discovery = disc
+	var syncer *gitops.Syncer
+	if cfg.GitOps.Repo != "" {
+		if syncer, err = newSyncer(cfg.GitOps, cfg.DataDir, st); err != nil {
+			ln.Close()
+			return err
+		}
+		syncer.Log = log.With("svc", "gitops")
+	}
 	api := &apiserver.Server{
 		Store:        st,
 		Secrets:      st,
@@ -249,6 +260,9 @@ func Run(ctx context.Context, cfg Config) error {
 		MaxBodyBytes: cfg.MaxBodyBytes,
 		Version:      cfg.Version,
 		BootEvents:   st,
+	}
+	if syncer != nil {
+		api.GitOps = gitopsAPI{syncer}
 	}
 	boot := &netboot.Service{
 		Store:      st,
@@ -274,6 +288,14 @@ func Run(ctx context.Context, cfg Config) error {
 		return nil
 	})
 	g.Go(func() error { return boot.Serve(gctx) })
+	if syncer != nil {
+		g.Go(func() error {
+			if err := syncer.Serve(gctx); err != nil && gctx.Err() == nil {
+				return fmt.Errorf("gitops: %w", err)
+			}
+			return nil
+		})
+	}
 	g.Go(func() error { return hub.Serve(gctx) })
 	g.Go(func() error { return watchConsoles(gctx, st, hub, drivers.Names) })
 	if cfg.DebugListen != "" {
