@@ -54,6 +54,8 @@ image-context: build
 	cp $(DIST)/drover $(DIST)/drover-agent $(CTX)/rootfs/usr/bin/
 	for f in $(IPXE_FILES); do cp -L $(IPXE_DIR)/$$f $(CTX)/rootfs/usr/lib/ipxe/; done
 	chmod 0755 $(CTX)/rootfs/usr/bin/*
+	# File capabilities (see Containerfile): needs setcap (libcap2-bin) and root.
+	setcap cap_net_bind_service,cap_net_raw=ep $(CTX)/rootfs/usr/bin/drover
 	chmod 0644 $(CTX)/rootfs/usr/lib/ipxe/*
 	cp Containerfile.offline $(CTX)/Containerfile
 
