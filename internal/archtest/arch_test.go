@@ -59,7 +59,7 @@ var allowed = map[string][]string{
 	"internal/archtest": {},
 	"cmd/drover":        {"internal/cli"},
 	"test/e2e":          {"internal/api"},
-	"test/container":    {"internal/api"},
+	"test/container":    {"internal/api", "internal/bmc/docker/dockertest"},
 	"bench/gen":         {},
 }
 

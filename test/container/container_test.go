@@ -21,6 +21,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"drover.dev/drover/internal/api"
+	"drover.dev/drover/internal/bmc/docker/dockertest"
 )
 
 const (
@@ -125,36 +126,12 @@ func start(t *testing.T) *lab {
 	})
 	id := strconv.Itoa(os.Getpid())
 	l := &lab{dir: dir, root: root, netns: "drover-ct" + id}
-	write := func(name, text string) {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o644); err != nil {
-			t.Fatal(err)
-		}
+	// podman's settings for this machine, all state private to this test
+	env, err := dockertest.PodmanEnv(dir)
+	if err != nil {
+		t.Fatal(err)
 	}
-	// the settings podman needs here (/work/shared/testbed/podman-check.sh):
-	// runc (crun refuses the hybrid cgroup layout), lowered ulimits, no
-	// default network; all state private to this test
-	write("containers.conf", fmt.Sprintf(`[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = %[1]q
-static_dir = %[2]q
-volume_path = %[3]q
-[network]
-network_backend = "cni"
-network_config_dir = %[4]q
-`, filepath.Join(dir, "tmp"), filepath.Join(dir, "libpod"), filepath.Join(dir, "volumes"), filepath.Join(dir, "cni")))
-	write("storage.conf", fmt.Sprintf(`[storage]
-driver = "vfs"
-graphroot = %q
-runroot = %q
-`, filepath.Join(dir, "storage"), filepath.Join(dir, "run")))
-	l.env = append(os.Environ(),
-		"CONTAINERS_CONF="+filepath.Join(dir, "containers.conf"),
-		"CONTAINERS_STORAGE_CONF="+filepath.Join(dir, "storage.conf"))
+	l.env = append(os.Environ(), env...)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

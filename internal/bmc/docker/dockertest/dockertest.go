@@ -103,34 +103,16 @@ func Start(t testing.TB) *Lab {
 		Netns:   "drover-dk" + id,
 		Network: "drover-test" + id,
 	}
-	conf := filepath.Join(dir, "containers.conf")
-	storage := filepath.Join(dir, "storage.conf")
+	env, err := PodmanEnv(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.env = append(os.Environ(), env...)
 	write := func(name, text string) {
 		if err := os.WriteFile(name, []byte(text), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	write(conf, fmt.Sprintf(`# drover's docker driver test: see podman_test.go
-[containers]
-default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
-netns = "none"
-[engine]
-runtime = "runc"
-cgroup_manager = "cgroupfs"
-events_logger = "file"
-tmp_dir = %[1]q
-static_dir = %[2]q
-volume_path = %[3]q
-[network]
-network_backend = "cni"
-network_config_dir = %[4]q
-`, filepath.Join(dir, "tmp"), filepath.Join(dir, "libpod"), filepath.Join(dir, "volumes"), filepath.Join(dir, "cni")))
-	write(storage, fmt.Sprintf(`[storage]
-driver = "vfs"
-graphroot = %q
-runroot = %q
-`, filepath.Join(dir, "storage"), filepath.Join(dir, "run")))
-	l.env = append(os.Environ(), "CONTAINERS_CONF="+conf, "CONTAINERS_STORAGE_CONF="+storage)
 
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
@@ -242,4 +224,39 @@ func (l *Lab) RemoveAfter(t testing.TB, name string) {
 		defer cancel()
 		l.Podman(ctx, "rm", "-f", "--ignore", name)
 	})
+}
+
+// PodmanEnv writes the podman configuration this machine needs into dir
+// (see /work/shared/testbed/podman-check.sh: runc, since crun refuses the
+// hybrid cgroup layout; lowered ulimits; no default network; vfs storage)
+// with all of podman's state under dir, and returns the environment
+// (CONTAINERS_CONF, CONTAINERS_STORAGE_CONF) that selects it.
+func PodmanEnv(dir string) ([]string, error) {
+	conf := filepath.Join(dir, "containers.conf")
+	storage := filepath.Join(dir, "storage.conf")
+	if err := os.WriteFile(conf, []byte(fmt.Sprintf(`# drover tests: a podman private to one test
+[containers]
+default_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]
+netns = "none"
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+tmp_dir = %[1]q
+static_dir = %[2]q
+volume_path = %[3]q
+[network]
+network_backend = "cni"
+network_config_dir = %[4]q
+`, filepath.Join(dir, "tmp"), filepath.Join(dir, "libpod"), filepath.Join(dir, "volumes"), filepath.Join(dir, "cni"))), 0o644); err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(storage, []byte(fmt.Sprintf(`[storage]
+driver = "vfs"
+graphroot = %q
+runroot = %q
+`, filepath.Join(dir, "storage"), filepath.Join(dir, "run"))), 0o644); err != nil {
+		return nil, err
+	}
+	return []string{"CONTAINERS_CONF=" + conf, "CONTAINERS_STORAGE_CONF=" + storage}, nil
 }
