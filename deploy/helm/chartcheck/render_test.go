@@ -644,7 +644,7 @@ func checkCommon(t *testing.T, r *rendered) {
 	// Flags naming files point into a read-only Secret mount whose Secret
 	// item is that file.
 	for k, v := range flags {
-		if !strings.HasSuffix(k, "-file") && k != "--gitops-ssh-key" {
+		if !strings.HasSuffix(k, "-file") && k != "--gitops-ssh-key" && k != "--gitops-known-hosts" {
 			continue
 		}
 		checkSecretFile(t, r, k, v)
@@ -963,7 +963,8 @@ func checkGitOpsToken(t *testing.T, r *rendered) {
 
 func checkGitOpsSSH(t *testing.T, r *rendered) {
 	flags, _ := r.args(t)
-	if flags["--gitops-ssh-key"] != "/etc/drover/gitops-ssh/ssh-privatekey" || flags["--gitops-interval"] != "1m" {
+	if flags["--gitops-ssh-key"] != "/etc/drover/gitops-ssh/ssh-privatekey" || flags["--gitops-interval"] != "1m" ||
+		flags["--gitops-known-hosts"] != "/etc/drover/gitops-ssh/known_hosts" {
 		t.Errorf("flags %v", flags)
 	}
 	for _, k := range []string{"--gitops-path", "--gitops-branch", "--gitops-token-file"} {
