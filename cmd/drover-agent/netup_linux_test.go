@@ -35,18 +35,18 @@ func TestNetUpNamespace(t *testing.T) {
 		return
 	}
 	if os.Geteuid() != 0 {
-		t.Skip("needs root to create network namespaces")
+		t.Skip("skipping: needs root to create network namespaces (CI runs as root)")
 	}
 	ipCmd, err := exec.LookPath("ip")
 	if err != nil {
-		t.Skip("no ip(8) (iproute2):", err)
+		t.Skip("skipping: ip not found (Debian package iproute2; .ci/run installs it):", err)
 	}
 	busybox, err := exec.LookPath("busybox")
 	if err != nil {
-		t.Skip("no busybox (busybox-static package) for udhcpd:", err)
+		t.Skip("skipping: busybox not found for udhcpd (Debian package busybox-static; .ci/run installs it):", err)
 	}
 	if out, err := exec.Command(busybox, "udhcpd", "--help").CombinedOutput(); !strings.Contains(string(out), "DHCP server") {
-		t.Skipf("busybox has no udhcpd: %v %s", err, out)
+		t.Skipf("skipping: this busybox has no udhcpd (Debian's busybox-static, which .ci/run installs, has it): %v %s", err, out)
 	}
 	cli := fmt.Sprintf("drover-agent-test-%d", os.Getpid())
 	srv := cli + "-srv"
