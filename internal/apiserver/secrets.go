@@ -3,8 +3,6 @@ package apiserver
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 
 	"drover.dev/drover/internal/api"
 	"drover.dev/drover/internal/inventory"
@@ -76,22 +74,9 @@ func (s *Server) deleteSecret(ctx context.Context, in *deleteSecretInput) (*stru
 // resolveSecretRefs replaces every attribute value "secret:NAME" of o by
 // the named secret's value; a missing secret is an error naming it.
 func (s *Server) resolveSecretRefs(ctx context.Context, o *inventory.Object) error {
-	for attr, v := range o.Attrs {
-		name, ok := strings.CutPrefix(v, store.SecretRefPrefix)
-		if !ok {
-			continue
-		}
-		if s.Secrets == nil {
-			return fmt.Errorf("attribute %s refers to secret %q but secrets are not available", attr, name)
-		}
-		val, found, err := s.Secrets.Secret(ctx, name)
-		if err != nil {
-			return err
-		}
-		if !found {
-			return fmt.Errorf("attribute %s refers to secret %q, which does not exist (drover secret set %s)", attr, name, name)
-		}
-		o.Attrs[attr] = val
+	var lookup func(string) (string, bool, error)
+	if s.Secrets != nil {
+		lookup = func(name string) (string, bool, error) { return s.Secrets.Secret(ctx, name) }
 	}
-	return nil
+	return inventory.ResolveSecretRefs(o, lookup)
 }

@@ -68,10 +68,6 @@ import (
 // StateKey is the Store metadata key holding the sync state (JSON).
 const StateKey = "gitops.state"
 
-// SecretRef starts an attribute value that names a stored secret:
-// "secret:NAME" (the same prefix as the store's named secrets).
-const SecretRef = "secret:"
-
 // Store is what the syncer needs from the inventory store (*store.Store
 // satisfies it).
 type Store interface {
@@ -450,23 +446,12 @@ func (s *Syncer) resolve(ctx context.Context, rev *revision) ([]inventory.Object
 	out := make([]inventory.Object, len(rev.objs))
 	for i, so := range rev.objs {
 		o := so.obj.Clone()
-		for _, attr := range o.AttrNames() {
-			name, ok := strings.CutPrefix(o.Attrs[attr], SecretRef)
-			if !ok {
-				continue
-			}
-			if s.Secrets == nil {
-				return nil, &SecretError{Source: so.source, Kind: o.Type, Object: o.Name, Attr: attr, Secret: name, Msg: "secrets are not available"}
-			}
-			val, found, err := s.Secrets.Secret(ctx, name)
-			if err != nil {
-				return nil, &SecretError{Source: so.source, Kind: o.Type, Object: o.Name, Attr: attr, Secret: name, Msg: err.Error(), Err: err}
-			}
-			if !found {
-				return nil, &SecretError{Source: so.source, Kind: o.Type, Object: o.Name, Attr: attr, Secret: name,
-					Msg: fmt.Sprintf("does not exist (drover secret set %s)", name)}
-			}
-			o.Attrs[attr] = val
+		var lookup func(string) (string, bool, error)
+		if s.Secrets != nil {
+			lookup = func(name string) (string, bool, error) { return s.Secrets.Secret(ctx, name) }
+		}
+		if err := inventory.ResolveSecretRefs(&o, lookup); err != nil {
+			return nil, &SecretError{Source: so.source, Kind: o.Type, Object: o.Name, Err: err}
 		}
 		if err := inventory.Validate(s.schema(), &o); err != nil {
 			return nil, fmt.Errorf("%s: %w", so.source, err)
@@ -481,17 +466,14 @@ type SecretError struct {
 	Source string // file, relative to the repository root
 	Kind   inventory.Type
 	Object string
-	Attr   string
-	Secret string
-	Msg    string
-	Err    error
+	Err    error // the *inventory.SecretRefError
 }
 
 func (e *SecretError) Error() string {
-	return fmt.Sprintf("%s: %s %s: attribute %s refers to secret %q, which %s", e.Source, e.Kind, e.Object, e.Attr, e.Secret, e.Msg)
+	return fmt.Sprintf("%s: %s %s: %v", e.Source, e.Kind, e.Object, e.Err)
 }
 
-// Unwrap returns the lookup error, if any.
+// Unwrap returns the reference's error.
 func (e *SecretError) Unwrap() error { return e.Err }
 
 // describe lists changes with the names of the attributes they touch.

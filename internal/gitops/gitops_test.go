@@ -427,9 +427,6 @@ func TestRestart(t *testing.T) {
 // a missing secret refuses the revision, naming file, object, attribute and
 // secret.
 func TestSecrets(t *testing.T) {
-	if SecretRef != store.SecretRefPrefix {
-		t.Fatalf("SecretRef %q differs from the store's %q", SecretRef, store.SecretRefPrefix)
-	}
 	ctx := context.Background()
 	repo := newRepo(t)
 	c1 := repo.commit("with a secret", map[string]string{"nodes.stanza": "cn1:\n    objtype=node\n    groups=all\n    bmcpassword=secret:ipmi-admin\n"})

@@ -3,7 +3,6 @@ package store
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"errors"
 	"fmt"
 	"strings"
@@ -11,10 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 )
-
-// SecretRefPrefix starts an attribute value that names a stored secret:
-// "secret:NAME".
-const SecretRefPrefix = "secret:"
 
 // MaxSecretSize bounds a named secret's value.
 const MaxSecretSize = 64 << 10
@@ -63,7 +58,11 @@ func (s *Store) openSecret(name, v string) (string, error) {
 	if s.secrets == nil {
 		return "", fmt.Errorf("%w: secret %s is encrypted and no secret key was given", ErrSecretKey, name)
 	}
-	return s.secrets.openRaw(v, secretAAD(name))
+	plain, err := s.secrets.openRaw(v, secretAAD(name))
+	if err != nil {
+		return "", fmt.Errorf("%w: secret %s: %v", ErrSecretKey, name, err)
+	}
+	return plain, nil
 }
 
 // SetSecret stores value under name (sealed at rest), replacing any value.
@@ -119,29 +118,6 @@ func (s *Store) DeleteSecret(ctx context.Context, name string) error {
 		return fmt.Errorf("%w: %s", ErrNoSecret, name)
 	}
 	return nil
-}
-
-// sealRaw and openRaw seal any value under the given additional data.
-func (s *sealer) sealRaw(v string, ad []byte) (string, error) {
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := randRead(nonce); err != nil {
-		return "", err
-	}
-	ct := s.aead.Seal(nonce, nonce, []byte(v), ad)
-	return sealedPrefix + base64.RawURLEncoding.EncodeToString(ct), nil
-}
-
-func (s *sealer) openRaw(v string, ad []byte) (string, error) {
-	raw, err := base64.RawURLEncoding.DecodeString(v[len(sealedPrefix):])
-	n := s.aead.NonceSize()
-	if err != nil || len(raw) < n {
-		return "", fmt.Errorf("%w: malformed value", ErrSecretKey)
-	}
-	pt, err := s.aead.Open(nil, raw[:n], raw[n:], ad)
-	if err != nil {
-		return "", fmt.Errorf("%w: wrong secret key", ErrSecretKey)
-	}
-	return string(pt), nil
 }
 
 // secretDB is what each backend provides for named secrets.

@@ -55,12 +55,7 @@ func (s *sealer) seal(t inventory.Type, name, attr, v string) (string, error) {
 	if s == nil || v == "" || !inventory.IsSecret(attr) {
 		return v, nil
 	}
-	nonce := make([]byte, s.aead.NonceSize())
-	if _, err := randRead(nonce); err != nil {
-		return "", err
-	}
-	ct := s.aead.Seal(nonce, nonce, []byte(v), aad(t, name, attr))
-	return sealedPrefix + base64.RawURLEncoding.EncodeToString(ct), nil
+	return s.sealRaw(v, aad(t, name, attr))
 }
 
 // open turns an object's stored secret values back into plain ones, in
@@ -77,16 +72,11 @@ func (s *sealer) open(o *inventory.Object) (plain bool, err error) {
 		if s == nil {
 			return false, fmt.Errorf("%w: %s %s %s is encrypted and no secret key was given", ErrSecretKey, o.Type, o.Name, attr)
 		}
-		raw, err := base64.RawURLEncoding.DecodeString(v[len(sealedPrefix):])
-		n := s.aead.NonceSize()
-		if err != nil || len(raw) < n {
-			return false, fmt.Errorf("%w: %s %s %s: malformed value", ErrSecretKey, o.Type, o.Name, attr)
-		}
-		pt, err := s.aead.Open(nil, raw[:n], raw[n:], aad(o.Type, o.Name, attr))
+		pt, err := s.openRaw(v, aad(o.Type, o.Name, attr))
 		if err != nil {
-			return false, fmt.Errorf("%w: %s %s %s: wrong secret key", ErrSecretKey, o.Type, o.Name, attr)
+			return false, fmt.Errorf("%w: %s %s %s: %v", ErrSecretKey, o.Type, o.Name, attr, err)
 		}
-		o.Attrs[attr] = string(pt)
+		o.Attrs[attr] = pt
 	}
 	return plain, nil
 }
@@ -105,5 +95,33 @@ func (s *sealer) openAll(objs []*inventory.Object) (plain []*inventory.Object, e
 	return plain, nil
 }
 
-// randRead fills b with random bytes.
-func randRead(b []byte) (int, error) { return rand.Read(b) }
+// sealRaw seals any value under the given additional data.
+func (s *sealer) sealRaw(v string, ad []byte) (string, error) {
+	nonce := make([]byte, s.aead.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	ct := s.aead.Seal(nonce, nonce, []byte(v), ad)
+	return sealedPrefix + base64.RawURLEncoding.EncodeToString(ct), nil
+}
+
+// openRaw opens a value sealRaw sealed under ad; its errors are
+// errMalformed or errWrongKey.
+func (s *sealer) openRaw(v string, ad []byte) (string, error) {
+	raw, err := base64.RawURLEncoding.DecodeString(v[len(sealedPrefix):])
+	n := s.aead.NonceSize()
+	if err != nil || len(raw) < n {
+		return "", errMalformed
+	}
+	pt, err := s.aead.Open(nil, raw[:n], raw[n:], ad)
+	if err != nil {
+		return "", errWrongKey
+	}
+	return string(pt), nil
+}
+
+// Why a sealed value does not open (wrapped with ErrSecretKey by callers).
+var (
+	errMalformed = errors.New("malformed value")
+	errWrongKey  = errors.New("wrong secret key")
+)
