@@ -85,8 +85,8 @@ func (f *Facts) allMACs() []net.HardwareAddr {
 	return out
 }
 
-// hasMAC reports whether list holds m.
-func hasMAC(list []net.HardwareAddr, m net.HardwareAddr) bool {
+// HasMAC reports whether list holds m.
+func HasMAC(list []net.HardwareAddr, m net.HardwareAddr) bool {
 	for _, o := range list {
 		if bytes.Equal(o, m) {
 			return true

@@ -39,7 +39,7 @@ func switchMatches(v inventory.View, sw string, n Neighbour) bool {
 		return bytes.Equal(m, chassis)
 	}
 	if o, ok := v.Get(inventory.Node, sw); ok {
-		return hasMAC(inventory.Resolve(v, o).MACs(), chassis)
+		return HasMAC(inventory.Resolve(v, o).MACs(), chassis)
 	}
 	return false
 }

@@ -134,7 +134,7 @@ func Match(in Input) Decision {
 	var byMAC []*node
 	for _, n := range nodes {
 		for _, m := range macs {
-			if hasMAC(n.macs, m) {
+			if HasMAC(n.macs, m) {
 				byMAC = append(byMAC, n)
 				break
 			}
@@ -334,7 +334,7 @@ func holds(n *node, f Facts) bool {
 			continue
 		case "mac":
 			for _, m := range f.allMACs() {
-				if !hasMAC(n.macs, m) {
+				if !HasMAC(n.macs, m) {
 					return false
 				}
 			}
@@ -358,7 +358,7 @@ func sortedNames(ns []*node) []string {
 
 func firstShared(have, report []net.HardwareAddr) string {
 	for _, m := range report {
-		if hasMAC(have, m) {
+		if HasMAC(have, m) {
 			return m.String()
 		}
 	}

@@ -224,7 +224,7 @@ func (s *Service) Approve(ctx context.Context, ref, node string) (xcatcmd.Discov
 	// The node's MAC must not already belong to another node.
 	v := s.Store.View()
 	for _, o := range v.List(inventory.Node) {
-		if o.Name != node && hasMAC(inventory.Resolve(v, o).MACs(), mac) {
+		if o.Name != node && discovery.HasMAC(inventory.Resolve(v, o).MACs(), mac) {
 			return xcatcmd.DiscoveryReport{}, fmt.Errorf("node %s already has MAC %s", o.Name, mac)
 		}
 	}

@@ -22,7 +22,6 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -186,7 +185,7 @@ func (s *Service) Discover(ctx context.Context, mac net.HardwareAddr, remote net
 		return s.answer(ctx, &r, Answer{Action: ActionPowerOff}, "rejected: power off")
 	}
 
-	if !hasMAC(f.MACs, mac) {
+	if !discovery.HasMAC(f.MACs, mac) {
 		r.State, r.Node, r.Method = StateFlagged, "", ""
 		r.Reason = fmt.Sprintf("the report's NICs do not include %s, the MAC it booted from", mac)
 		if !repeat || prev.State != StateFlagged {
@@ -408,10 +407,6 @@ func nodesetState(st discovery.Step) string {
 	return st.String()
 }
 
-func hasMAC(list []net.HardwareAddr, m net.HardwareAddr) bool {
-	return slices.ContainsFunc(list, func(x net.HardwareAddr) bool { return strings.EqualFold(x.String(), m.String()) })
-}
-
 // reportHash identifies a report's content, leaving out the collection
 // time, so a repeated report from an unchanged machine is recognised.
 func reportHash(r *facts.Report) string {
@@ -465,7 +460,7 @@ func (s *Service) claimedBy(ctx context.Context, node string, mac net.HardwareAd
 		if r.Node != node || r.State != StateMatched && r.State != StateApproved || strings.EqualFold(r.MAC, mac.String()) {
 			continue
 		}
-		if m, err := net.ParseMAC(r.MAC); err == nil && hasMAC(have, m) {
+		if m, err := net.ParseMAC(r.MAC); err == nil && discovery.HasMAC(have, m) {
 			return r, true, nil
 		}
 	}
