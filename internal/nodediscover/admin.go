@@ -171,7 +171,10 @@ func toReport(r store.DiscoveryReport) xcatcmd.DiscoveryReport {
 		out.CPUModel, out.CPUs, out.MemoryBytes, out.Disks = rep.CPUs.Model, rep.CPUs.Threads, rep.MemoryBytes, len(rep.Disks)
 		out.AgentVersion = rep.Version
 		for _, n := range rep.NICs {
-			out.NICs = append(out.NICs, n.MAC)
+			out.NICs = append(out.NICs, xcatcmd.DiscoveredNIC{Name: n.Name, MAC: n.MAC, Driver: n.Driver, PCI: n.PCI})
+		}
+		for _, l := range rep.LLDP {
+			out.LLDP = append(out.LLDP, xcatcmd.DiscoveredNeighbour{NIC: l.NIC, ChassisID: l.ChassisID, PortID: l.PortID, SysName: l.SysName})
 		}
 	}
 	return out

@@ -512,25 +512,6 @@ func xcatUUID(rep DiscoveryReport) string {
 	return rep.ID
 }
 
-// factsWire is the part of the agent's report (internal/facts.Report, its
-// JSON wire format) that nodediscoverls -l shows per NIC. It is decoded
-// here rather than imported to keep xcatcmd free of the collector.
-type factsWire struct {
-	Time time.Time `json:"time"`
-	NICs []struct {
-		Name   string `json:"name"`
-		MAC    string `json:"mac"`
-		Driver string `json:"driver"`
-		PCI    string `json:"pci"`
-	} `json:"nics"`
-	LLDP []struct {
-		NIC       string `json:"nic"`
-		ChassisID string `json:"chassisID"`
-		PortID    string `json:"portID"`
-		SysName   string `json:"sysName"`
-	} `json:"lldp"`
-}
-
 // nodediscoverlsLong prints one report as xCAT's nodediscoverls -l does:
 // "Object uuid: UUID" then name=value for the discoverydata columns it
 // has (memory in kB, as xCAT records /proc/meminfo's MemTotal; per-NIC
@@ -538,8 +519,7 @@ type factsWire struct {
 // reason, mac, disks, agentversion, switchid (the LLDP chassis ID).
 func (r *Runner) nodediscoverlsLong(c *call, rep DiscoveryReport) {
 	c.out("Object uuid: %s\n", xcatUUID(rep))
-	var f factsWire
-	_ = json.Unmarshal(rep.Facts, &f) // best effort: a report without facts still prints its summary
+	f := rep
 	nic := func(get func(i int) (string, string)) string {
 		var parts []string
 		for i := range f.NICs {
@@ -892,7 +872,7 @@ func (r *Runner) discoveryList(ctx context.Context, c *call, format string) int 
 			out[i] = reportOut{ID: rep.ID, State: rep.State, MAC: rep.MAC, UUID: rep.UUID, Serial: rep.Serial, MTM: rep.MTM,
 				Node: rep.Node, Method: rep.Method, Reason: rep.Reason, Received: rep.Received.UTC(), Updated: rep.Updated.UTC(),
 				Count: rep.Count, CPUModel: rep.CPUModel, CPUs: rep.CPUs, MemoryBytes: rep.MemoryBytes, Disks: rep.Disks,
-				NICs: rep.NICs, AgentVersion: rep.AgentVersion}
+				NICs: rep.MACs(), AgentVersion: rep.AgentVersion}
 		}
 		var b []byte
 		if format == "json" {
@@ -958,7 +938,7 @@ func (r *Runner) discoveryShow(c *call, rep DiscoveryReport) {
 	}
 	nics := "<none>"
 	if len(rep.NICs) > 0 {
-		nics = strings.Join(rep.NICs, ", ")
+		nics = strings.Join(rep.MACs(), ", ")
 	}
 	fields := [][2]string{
 		{"ID", rep.ID}, {"State", rep.State}, {"Reason", none(rep.Reason)},

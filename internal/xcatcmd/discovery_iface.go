@@ -90,12 +90,34 @@ type DiscoveryReport struct {
 	Method string // matching rule: mac, mtms, switch, sequential, rule, manual
 	Reason string // why, in words
 	// Summary facts.
-	CPUModel     string
-	CPUs         int
-	MemoryBytes  uint64
-	Disks        int
-	NICs         []string // MACs
+	CPUModel    string
+	CPUs        int
+	MemoryBytes uint64
+	Disks       int
+	NICs        []DiscoveredNIC
+	// LLDP lists the neighbours the machine heard, per NIC.
+	LLDP         []DiscoveredNeighbour
 	AgentVersion string
 	// Facts is the full report as the agent sent it (JSON).
 	Facts []byte
+}
+
+// DiscoveredNIC is one network interface of a discovered machine.
+type DiscoveredNIC struct {
+	Name, MAC, Driver, PCI string
+}
+
+// DiscoveredNeighbour is one LLDP neighbour a NIC heard: normally the
+// switch and port it is cabled to.
+type DiscoveredNeighbour struct {
+	NIC, ChassisID, PortID, SysName string
+}
+
+// MACs lists the report's NIC MACs.
+func (r DiscoveryReport) MACs() []string {
+	var out []string
+	for _, n := range r.NICs {
+		out = append(out, n.MAC)
+	}
+	return out
 }

@@ -149,11 +149,13 @@ func discReports() []DiscoveryReport {
 			Received: discNow.Add(-5 * time.Minute), Updated: discNow.Add(-4 * time.Minute), Count: 2,
 			State: "matched", Node: "cn1", Method: "mtms", Reason: "serial SN0001 and mtm 786310X of cn1",
 			CPUModel: "QEMU Virtual CPU version 2.5+", CPUs: 4, MemoryBytes: 2 << 30, Disks: 1,
-			NICs: []string{"52:54:00:00:00:01", "52:54:00:00:01:01"}, AgentVersion: "v0.5.0-3-gabc1234", Facts: []byte(discFacts)},
+			NICs:         []DiscoveredNIC{{"eth0", "52:54:00:00:00:01", "virtio_net", "0000:00:03.0"}, {"eth1", "52:54:00:00:01:01", "e1000", "0000:00:04.0"}},
+			LLDP:         []DiscoveredNeighbour{{"eth0", "9e:aa:bb:cc:dd:ee", "tap-cn1", "labhost"}},
+			AgentVersion: "v0.5.0-3-gabc1234", Facts: []byte(discFacts)},
 		{ID: "2", MAC: "52:54:00:00:00:02", UUID: "51E5F2D7-0D59-11E2-A7BC-3440B5BEDBB3", Serial: "SN0002",
 			Received: discNow.Add(-3 * time.Minute), Updated: discNow.Add(-3 * time.Minute), Count: 1,
 			State: "matched", Node: "cn2", Method: "sequential", Reason: "next free name of cn[2-4]",
-			CPUs: 2, MemoryBytes: 1 << 30, Disks: 1, NICs: []string{"52:54:00:00:00:02"}, AgentVersion: "v0.5.0-3-gabc1234"},
+			CPUs: 2, MemoryBytes: 1 << 30, Disks: 1, NICs: []DiscoveredNIC{{MAC: "52:54:00:00:00:02"}}, AgentVersion: "v0.5.0-3-gabc1234"},
 		{ID: "3", MAC: "52:54:00:00:00:03", Serial: "VERYLONGSERIAL123456",
 			Received: discNow.Add(-90 * time.Second), Updated: discNow.Add(-30 * time.Second), Count: 3,
 			State: "queued", Reason: "no rule matched", AgentVersion: "v0.5.0-3-gabc1234"},
@@ -383,7 +385,7 @@ func TestDiscoveryListYAML(t *testing.T) {
 	for _, rep := range discReports() {
 		want = append(want, reportOut{ID: rep.ID, State: rep.State, MAC: rep.MAC, UUID: rep.UUID, Serial: rep.Serial, MTM: rep.MTM,
 			Node: rep.Node, Method: rep.Method, Reason: rep.Reason, Received: rep.Received, Updated: rep.Updated, Count: rep.Count,
-			CPUModel: rep.CPUModel, CPUs: rep.CPUs, MemoryBytes: rep.MemoryBytes, Disks: rep.Disks, NICs: rep.NICs, AgentVersion: rep.AgentVersion})
+			CPUModel: rep.CPUModel, CPUs: rep.CPUs, MemoryBytes: rep.MemoryBytes, Disks: rep.Disks, NICs: rep.MACs(), AgentVersion: rep.AgentVersion})
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("yaml round trip (-want +got):\n%s", diff)
