@@ -185,13 +185,26 @@ func (s *Service) Discover(ctx context.Context, mac net.HardwareAddr, remote net
 		return s.answer(ctx, &r, Answer{Action: ActionPowerOff}, "rejected: power off")
 	}
 
-	if !discovery.HasMAC(f.MACs, mac) {
-		r.State, r.Node, r.Method = StateFlagged, "", ""
-		r.Reason = fmt.Sprintf("the report's NICs do not include %s, the MAC it booted from", mac)
-		if !repeat || prev.State != StateFlagged {
-			event("", KindDiscovery, "flagged", r.Reason)
+	// hold keeps the machine waiting, its report queued or flagged for
+	// reason; the event is recorded when that is news.
+	hold := func(state, node, method, reason string, notes []string) ([]byte, string, error) {
+		if !repeat || prev.State != state || prev.Reason != reason {
+			full := reason
+			if len(notes) > 0 {
+				full += " (" + strings.Join(notes, "; ") + ")"
+			}
+			if state == StateQueued {
+				event(node, KindDiscovery, state+": "+full, "")
+			} else {
+				event(node, KindDiscovery, state, full)
+			}
 		}
-		return s.answer(ctx, &r, Answer{Action: ActionWait, After: WaitSeconds}, "flagged: "+r.Reason)
+		r.State, r.Node, r.Method, r.Reason = state, node, method, reason
+		return s.answer(ctx, &r, Answer{Action: ActionWait, After: WaitSeconds}, state+": "+reason)
+	}
+
+	if !discovery.HasMAC(f.MACs, mac) {
+		return hold(StateFlagged, "", "", fmt.Sprintf("the report's NICs do not include %s, the MAC it booted from", mac), nil)
 	}
 
 	seq, _, err := s.sequential(ctx)
@@ -208,25 +221,10 @@ func (s *Service) Discover(ctx context.Context, mac net.HardwareAddr, remote net
 	}
 	d := discovery.Match(in)
 	switch d.Outcome {
-	case discovery.Queued, discovery.Flagged:
-		state := StateQueued
-		if d.Outcome == discovery.Flagged {
-			state = StateFlagged
-		}
-		changed := !repeat || prev.State != state || prev.Reason != d.Reason
-		r.State, r.Node, r.Method, r.Reason = state, d.Node, string(d.Method), d.Reason
-		if changed {
-			reason := d.Reason
-			if len(d.Notes) > 0 {
-				reason += " (" + strings.Join(d.Notes, "; ") + ")"
-			}
-			if state == StateQueued {
-				event(d.Node, KindDiscovery, state+": "+reason, "")
-			} else {
-				event(d.Node, KindDiscovery, state, reason)
-			}
-		}
-		return s.answer(ctx, &r, Answer{Action: ActionWait, After: WaitSeconds}, state+": "+d.Reason)
+	case discovery.Queued:
+		return hold(StateQueued, d.Node, string(d.Method), d.Reason, d.Notes)
+	case discovery.Flagged:
+		return hold(StateFlagged, d.Node, string(d.Method), d.Reason, d.Notes)
 	}
 
 	// Two machines for one node: another machine's report already holds
@@ -234,13 +232,8 @@ func (s *Service) Discover(ctx context.Context, mac net.HardwareAddr, remote net
 	if other, ok, err := s.claimedBy(ctx, d.Node, mac); err != nil {
 		return nil, "", err
 	} else if ok {
-		reason := fmt.Sprintf("conflict: node %s was already discovered from %s (report %d, %s)", d.Node, other.MAC, other.ID, other.State)
-		changed := !repeat || prev.State != StateFlagged || prev.Reason != reason
-		r.State, r.Node, r.Method, r.Reason = StateFlagged, d.Node, string(d.Method), reason
-		if changed {
-			event(d.Node, KindDiscovery, StateFlagged, reason)
-		}
-		return s.answer(ctx, &r, Answer{Action: ActionWait, After: WaitSeconds}, "flagged: "+reason)
+		return hold(StateFlagged, d.Node, string(d.Method),
+			fmt.Sprintf("conflict: node %s was already discovered from %s (report %d, %s)", d.Node, other.MAC, other.ID, other.State), nil)
 	}
 
 	// Matched or Duplicate: write the facts, then the chain.
