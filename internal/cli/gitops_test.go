@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"drover.dev/drover/internal/daemon"
 )
@@ -76,6 +77,15 @@ func TestGitOps(t *testing.T) {
 			t.Fatalf("drover %s: rc %d, want %d\n%s%s", strings.Join(args, " "), r.code, want, r.stdout, r.stderr)
 		}
 		return r
+	}
+	// The server's own sync at start runs concurrently: wait until it has
+	// tried, so it cannot apply the commit behind the test's back below.
+	deadline := time.Now().Add(30 * time.Second)
+	for strings.Contains(s.run(t, "", nil, "drover", "gitops", "status").stdout, "Attempted:  - (never)") {
+		if time.Now().After(deadline) {
+			t.Fatal("the server's start-up sync did not run within 30s")
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	// The first sync is refused: the secret does not exist yet.
 	mustRun(1, "", "gitops", "sync")
